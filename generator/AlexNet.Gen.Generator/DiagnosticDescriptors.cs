@@ -6,7 +6,8 @@ namespace AlexNet.Gen.Generator;
 internal static class DiagnosticDescriptors
 {
     private const string Category = "AlexNet.Gen";
-    private const string HelpBase = "https://github.com/alexnet-gen/alexnet-gen/blob/main/docs/diagnostics.md#";
+    // The catalogue with examples ships in the repository (docs/diagnostics.md); ids are its anchors.
+    private const string HelpBase = "docs/diagnostics.md#";
 
     public const string ClassNotPartialId = "ANG0001";
     public const string GenericClassId = "ANG0002";
