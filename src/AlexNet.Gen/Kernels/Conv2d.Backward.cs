@@ -1,0 +1,196 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace AlexNet.Gen.Kernels;
+
+public static partial class Conv2d
+{
+    /// <summary>
+    /// Gradients of <see cref="Forward{T}"/>: dW_g = Σ_n dY_g·columns_gᵀ, dB = Σ_n Σ_pixels dY,
+    /// dX = col2im(W_gᵀ·dY_g). Overwrites <paramref name="weightGradient"/> and <paramref name="biasGradient"/>
+    /// (sums over the batch); an empty <paramref name="inputGradient"/> skips dX (first layer).
+    /// </summary>
+    /// <remarks>
+    /// The batch is cut into min(batch, <see cref="GradientChunks"/>) fixed chunks; each chunk sums its samples
+    /// in order into its own buffer (chunk 0 straight into the outputs), and the chunks are added in order at
+    /// the end. Threads take whole chunks, so the summation order is the same for every thread count.
+    /// </remarks>
+    public static unsafe void Backward<T>(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+        Span<float> inputGradient, Span<float> weightGradient, Span<float> biasGradient, int batch, Workspace workspace)
+        where T : struct, IConv2dConfig
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        var g = Geometry.Of<T>();
+        g.CheckBatch(batch);
+        g.CheckInput(input.Length, batch);
+        g.CheckWeight(weight.Length, "weight");
+        g.CheckOutput(outputGradient.Length, batch, "outputGradient");
+        bool wantInput = !inputGradient.IsEmpty;
+        if (wantInput)
+            g.CheckActivation(inputGradient.Length, batch, g.InChannels, g.InHeight, g.InWidth, "input gradient", nameof(inputGradient));
+        g.CheckWeight(weightGradient.Length, "weightGradient");
+        g.CheckBias(biasGradient.Length, "biasGradient");
+        if (batch == 0)
+        {
+            weightGradient.Clear();
+            biasGradient.Clear();
+            return;
+        }
+
+        int chunks = Math.Min(batch, GradientChunks);
+        int lanes = Math.Min(StaticParallel.ThreadCount, chunks);
+        // dW GEMM: [Cout/g × P]·[P × depth]; dX GEMM: [depth × Cout/g]·[Cout/g × P]. Scratch fits the larger.
+        int weightLanes = lanes > 1 ? 1 : Gemm.ChooseLanes(g.OutPerGroup, g.Depth, g.Pixels);
+        int inputLanes = lanes > 1 || !wantInput ? 1 : Gemm.ChooseLanes(g.Depth, g.Pixels, g.OutPerGroup);
+        int gemmLanes = Math.Max(weightLanes, inputLanes);
+        int packA = Math.Max(Gemm.PackASize(g.OutPerGroup, g.Pixels), wantInput ? Gemm.PackASize(g.Depth, g.OutPerGroup) : 0);
+        int packB = Math.Max(Gemm.PackBSize(g.Depth, g.Pixels), wantInput ? Gemm.PackBSize(g.Pixels, g.OutPerGroup) : 0);
+        int columns = g.IsPointwise ? 0 : g.Depth * g.Pixels;
+        int columnGradients = wantInput && !g.IsPointwise ? columns : 0;
+        int biasSize = g.HasBias ? g.OutChannels : 0;
+        int partialSize = g.WeightSize + biasSize;
+
+        float[] packABuffer = workspace.GetArray(Gemm.SlotPackA, lanes * gemmLanes * packA);
+        float[] packBBuffer = workspace.GetArray(Gemm.SlotPackB, lanes * gemmLanes * packB);
+        float[] columnBuffer = workspace.GetArray(Gemm.SlotColumns, Math.Max(1, lanes * columns));
+        float[] columnGradientBuffer = workspace.GetArray(Gemm.SlotColumnGradient, Math.Max(1, lanes * columnGradients));
+        float[] partialBuffer = workspace.GetArray(Gemm.SlotPartials, Math.Max(1, (chunks - 1) * partialSize));
+        fixed (float* pIn = input)
+        fixed (float* pW = weight)
+        fixed (float* pDy = outputGradient)
+        fixed (float* pDx = inputGradient)
+        fixed (float* pDw = weightGradient)
+        fixed (float* pDb = biasGradient)
+        fixed (float* pPackA = packABuffer)
+        fixed (float* pPackB = packBBuffer)
+        fixed (float* pCols = columnBuffer)
+        fixed (float* pDcols = columnGradientBuffer)
+        fixed (float* pPartials = partialBuffer)
+        {
+            var body = new BackwardBody
+            {
+                G = g, Input = pIn, Weight = pW, OutputGradient = pDy, InputGradient = wantInput ? pDx : null,
+                WeightGradient = pDw, BiasGradient = g.HasBias ? pDb : null, Partials = pPartials, PartialSize = partialSize,
+                Batch = batch, Chunks = chunks, Lanes = lanes, WeightLanes = weightLanes, InputLanes = inputLanes,
+                Columns = pCols, ColumnsSize = columns, ColumnGradients = pDcols, ColumnGradientsSize = columnGradients,
+                PackA = pPackA, PackASize = packA * gemmLanes, PackB = pPackB, PackBSize = packB * gemmLanes,
+            };
+            if (lanes > 1) StaticParallel.For(lanes, lanes, body);
+            else body.Run(0, 1);
+
+            // Chunk partials in chunk order; element-wise adds give the same bits however they are vectorized.
+            for (int chunk = 1; chunk < chunks; chunk++)
+            {
+                float* part = pPartials + (nint)(chunk - 1) * partialSize;
+                TensorPrimitives.Add(weightGradient, new ReadOnlySpan<float>(part, g.WeightSize), weightGradient);
+                if (g.HasBias)
+                    TensorPrimitives.Add(biasGradient, new ReadOnlySpan<float>(part + g.WeightSize, biasSize), biasGradient);
+            }
+        }
+    }
+
+    private unsafe struct BackwardBody : IParallelBody
+    {
+        public Geometry G;
+        public float* Input, Weight, OutputGradient, InputGradient, WeightGradient, BiasGradient, Partials;
+        public float* Columns, ColumnGradients, PackA, PackB;
+        public int PartialSize, Batch, Chunks, Lanes, WeightLanes, InputLanes, ColumnsSize, ColumnGradientsSize, PackASize, PackBSize;
+
+        public void Run(int start, int end)
+        {
+            for (int lane = start; lane < end; lane++)
+            {
+                var (c0, c1) = StaticParallel.Partition(Chunks, Lanes, lane);
+                for (int chunk = c0; chunk < c1; chunk++)
+                {
+                    float* dW = chunk == 0 ? WeightGradient : Partials + (nint)(chunk - 1) * PartialSize;
+                    float* dB = chunk == 0 ? BiasGradient : BiasGradient == null ? null : dW + G.WeightSize;
+                    var (n0, n1) = StaticParallel.Partition(Batch, Chunks, chunk);
+                    for (int n = n0; n < n1; n++)
+                        Sample(n, n == n0, dW, dB, lane);
+                }
+            }
+        }
+
+        private readonly void Sample(int n, bool first, float* dW, float* dB, int lane)
+        {
+            Geometry g = G;
+            float* cols = Columns + (nint)lane * ColumnsSize;
+            float* dcols = ColumnGradients + (nint)lane * ColumnGradientsSize;
+            float* packA = PackA + (nint)lane * PackASize;
+            float* packB = PackB + (nint)lane * PackBSize;
+            float* x = Input + (nint)n * g.InputSize;
+            float* dy = OutputGradient + (nint)n * g.OutputSize;
+            float* dx = InputGradient == null ? null : InputGradient + (nint)n * g.InputSize;
+            int p = g.Pixels, depth = g.Depth, outG = g.OutPerGroup;
+            for (int group = 0; group < g.Groups; group++)
+            {
+                float* xg = x + (nint)group * g.InPerGroup * g.InPixels;
+                float* dyg = dy + (nint)group * outG * p;
+                float* wg = Weight + (nint)group * outG * depth;
+                float* dwg = dW + (nint)group * outG * depth;
+                float* colsG = xg;
+                if (!g.IsPointwise)
+                {
+                    Im2Col(g, xg, cols);
+                    colsG = cols;
+                }
+                // dW_g (+)= dY_g [outG × P] · columnsᵀ [P × depth]; the first sample of a chunk overwrites.
+                Gemm.MultiplyCore(false, true, outG, depth, p, dyg, p, colsG, p, dwg, depth, !first, packA, packB, WeightLanes);
+
+                if (dx != null)
+                {
+                    float* dxg = dx + (nint)group * g.InPerGroup * g.InPixels;
+                    // dcolumns = W_gᵀ [depth × outG] · dY_g [outG × P]; pointwise: that is dX_g itself.
+                    float* target = g.IsPointwise ? dxg : dcols;
+                    Gemm.MultiplyCore(true, false, depth, p, outG, wg, depth, dyg, p, target, p, false, packA, packB, InputLanes);
+                    if (!g.IsPointwise) Col2Im(g, dcols, dxg);
+                }
+            }
+            if (dB != null)
+                for (int oc = 0; oc < g.OutChannels; oc++)
+                {
+                    float s = Gemm.Sum(dy + (nint)oc * p, p);
+                    dB[oc] = first ? s : dB[oc] + s;
+                }
+        }
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="Im2Col"/>: dx[c, ih, iw] = Σ of the column gradients that read it, visited in
+    /// the same (c, kh, kw, oh, ow) order as im2col, so the summation order is fixed.
+    /// </summary>
+    internal static unsafe void Col2Im(in Geometry g, float* dcols, float* dx)
+    {
+        new Span<float>(dx, g.InPerGroup * g.InPixels).Clear();
+        float* d = dcols;
+        for (int c = 0; c < g.InPerGroup; c++)
+        {
+            float* dxc = dx + (nint)c * g.InPixels;
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                {
+                    g.ValidColumns(kw, out int ow0, out int ow1);
+                    int iw0 = ow0 * g.StrideWidth + kw - g.PadLeft;
+                    int count = ow1 - ow0;
+                    for (int oh = 0; oh < g.OutHeight; oh++, d += g.OutWidth)
+                    {
+                        int ih = oh * g.StrideHeight + kh - g.PadTop;
+                        if ((uint)ih >= (uint)g.InHeight || count <= 0) continue;
+                        float* dst = dxc + (nint)ih * g.InWidth + iw0;
+                        if (g.StrideWidth == 1)
+                        {
+                            var row = new Span<float>(dst, count);
+                            TensorPrimitives.Add(row, new ReadOnlySpan<float>(d + ow0, count), row);
+                        }
+                        else
+                        {
+                            for (int i = 0, sw = g.StrideWidth; i < count; i++) dst[i * sw] += d[ow0 + i];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace AlexNet.Gen.Kernels;
+
+/// <summary>
+/// 2-D convolution over NCHW data as im2col + GEMM, per sample and group:
+/// output_g [Cout/g × OH·OW] = weight_g [Cout/g × Cin/g·KH·KW] · columns_g [Cin/g·KH·KW × OH·OW].
+/// Input coordinates outside [0, InHeight)×[0, InWidth) read as zero, which covers both the explicit
+/// top/left padding and the bottom/right padding implied by OutHeight/OutWidth (TensorFlow SAME included).
+/// </summary>
+/// <remarks>
+/// Parallelism: whole samples per thread when the batch splits evenly (each lane owns its im2col panel and
+/// GEMM scratch), otherwise one sample at a time with the GEMM itself split. Either way every output element
+/// is computed by the same arithmetic, so the result does not depend on <see cref="StaticParallel.ThreadCount"/>.
+/// Workspace slots: see <see cref="Gemm"/> (0, 1 packing; 2 columns; 3 gradient partials; 4 column gradients).
+/// </remarks>
+public static partial class Conv2d
+{
+    /// <summary>Fixed number of batch chunks whose weight/bias gradients are summed separately, then added in
+    /// chunk order: enough to keep up to this many threads busy, and independent of the thread count.</summary>
+    internal const int GradientChunks = 4;
+
+    /// <summary>input [batch, InChannels, InHeight, InWidth] → output [batch, OutChannels, OutHeight, OutWidth].</summary>
+    public static unsafe void Forward<T>(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<float> output, int batch, Workspace workspace) where T : struct, IConv2dConfig
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        var g = Geometry.Of<T>();
+        g.CheckBatch(batch);
+        g.CheckInput(input.Length, batch);
+        g.CheckWeight(weight.Length, "weight");
+        g.CheckBias(bias.Length, "bias");
+        g.CheckOutput(output.Length, batch, "output");
+        if (batch == 0) return;
+
+        int threads = StaticParallel.ThreadCount;
+        // Whole samples per lane when that balances; else samples in turn with a parallel GEMM.
+        bool perSample = threads > 1 && batch >= threads && (batch % threads == 0 || batch >= 4 * threads);
+        int lanes = perSample ? threads : 1;
+        int gemmLanes = perSample ? 1 : Gemm.ChooseLanes(g.OutPerGroup, g.Pixels, g.Depth);
+        int packA = Gemm.PackASize(g.OutPerGroup, g.Depth);
+        int packB = Gemm.PackBSize(g.Pixels, g.Depth);
+        int columns = g.IsPointwise ? 0 : g.Depth * g.Pixels;
+
+        float[] packABuffer = workspace.GetArray(Gemm.SlotPackA, lanes * gemmLanes * packA);
+        float[] packBBuffer = workspace.GetArray(Gemm.SlotPackB, lanes * gemmLanes * packB);
+        float[] columnBuffer = workspace.GetArray(Gemm.SlotColumns, Math.Max(1, lanes * columns));
+        fixed (float* pIn = input)
+        fixed (float* pW = weight)
+        fixed (float* pB = bias)
+        fixed (float* pOut = output)
+        fixed (float* pPackA = packABuffer)
+        fixed (float* pPackB = packBBuffer)
+        fixed (float* pCols = columnBuffer)
+        {
+            var body = new ForwardBody
+            {
+                G = g, Input = pIn, Weight = pW, Bias = g.HasBias ? pB : null, Output = pOut, Batch = batch, Lanes = lanes,
+                GemmLanes = gemmLanes, Columns = pCols, ColumnsSize = columns, PackA = pPackA, PackASize = packA * gemmLanes,
+                PackB = pPackB, PackBSize = packB * gemmLanes,
+            };
+            if (lanes > 1) StaticParallel.For(lanes, lanes, body);
+            else body.Run(0, 1);
+        }
+    }
+
+    private unsafe struct ForwardBody : IParallelBody
+    {
+        public Geometry G;
+        public float* Input, Weight, Bias, Output, Columns, PackA, PackB;
+        public int Batch, Lanes, GemmLanes, ColumnsSize, PackASize, PackBSize;
+
+        public void Run(int start, int end)
+        {
+            for (int lane = start; lane < end; lane++)
+            {
+                var (n0, n1) = StaticParallel.Partition(Batch, Lanes, lane);
+                float* cols = Columns + (nint)lane * ColumnsSize;
+                float* packA = PackA + (nint)lane * PackASize;
+                float* packB = PackB + (nint)lane * PackBSize;
+                for (int n = n0; n < n1; n++) Sample(n, cols, packA, packB);
+            }
+        }
+
+        private readonly void Sample(int n, float* cols, float* packA, float* packB)
+        {
+            Geometry g = G;
+            float* x = Input + (nint)n * g.InputSize;
+            float* y = Output + (nint)n * g.OutputSize;
+            for (int group = 0; group < g.Groups; group++)
+            {
+                float* xg = x + (nint)group * g.InPerGroup * g.InPixels;
+                float* b;
+                if (g.IsPointwise)
+                {
+                    b = xg; // a 1×1 stride-1 unpadded convolution reads the input as its own column matrix
+                }
+                else
+                {
+                    Im2Col(g, xg, cols);
+                    b = cols;
+                }
+                float* wg = Weight + (nint)group * g.OutPerGroup * g.Depth;
+                float* yg = y + (nint)group * g.OutPerGroup * g.Pixels;
+                Gemm.MultiplyCore(false, false, g.OutPerGroup, g.Pixels, g.Depth, wg, g.Depth, b, g.Pixels, yg, g.Pixels,
+                    false, packA, packB, GemmLanes);
+            }
+            if (Bias != null)
+                for (int oc = 0; oc < g.OutChannels; oc++)
+                {
+                    var row = new Span<float>(y + (nint)oc * g.Pixels, g.Pixels);
+                    TensorPrimitives.Add(row, Bias[oc], row);
+                }
+        }
+    }
+
+    /// <summary>
+    /// columns[(c·KH + kh)·KW + kw, oh·OW + ow] = x[c, oh·SH + kh − PadTop, ow·SW + kw − PadLeft], zero outside
+    /// the image. Each row is filled in runs: zeros, the valid span (a copy when the stride is 1), zeros.
+    /// </summary>
+    internal static unsafe void Im2Col(in Geometry g, float* x, float* cols)
+    {
+        float* d = cols;
+        for (int c = 0; c < g.InPerGroup; c++)
+        {
+            float* xc = x + (nint)c * g.InPixels;
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                {
+                    g.ValidColumns(kw, out int ow0, out int ow1);
+                    int iw0 = ow0 * g.StrideWidth + kw - g.PadLeft;
+                    for (int oh = 0; oh < g.OutHeight; oh++, d += g.OutWidth)
+                    {
+                        int ih = oh * g.StrideHeight + kh - g.PadTop;
+                        if ((uint)ih >= (uint)g.InHeight || ow0 >= ow1)
+                        {
+                            new Span<float>(d, g.OutWidth).Clear();
+                            continue;
+                        }
+                        for (int ow = 0; ow < ow0; ow++) d[ow] = 0f;
+                        float* src = xc + (nint)ih * g.InWidth + iw0;
+                        int count = ow1 - ow0;
+                        if (g.StrideWidth == 1)
+                            new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(d + ow0, count));
+                        else
+                            for (int i = 0, sw = g.StrideWidth; i < count; i++) d[ow0 + i] = src[i * sw];
+                        for (int ow = ow1; ow < g.OutWidth; ow++) d[ow] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The constants of a convolution config, plus derived sizes, as plain fields for the parallel bodies.</summary>
+    internal readonly struct Geometry
+    {
+        public readonly int InChannels, InHeight, InWidth, OutChannels, OutHeight, OutWidth;
+        public readonly int KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadTop, PadLeft, Groups;
+        public readonly bool HasBias;
+
+        public Geometry(int inChannels, int inHeight, int inWidth, int outChannels, int outHeight, int outWidth, int kernelHeight,
+            int kernelWidth, int strideHeight, int strideWidth, int padTop, int padLeft, int groups, bool hasBias)
+        {
+            InChannels = inChannels; InHeight = inHeight; InWidth = inWidth;
+            OutChannels = outChannels; OutHeight = outHeight; OutWidth = outWidth;
+            KernelHeight = kernelHeight; KernelWidth = kernelWidth; StrideHeight = strideHeight; StrideWidth = strideWidth;
+            PadTop = padTop; PadLeft = padLeft; Groups = groups; HasBias = hasBias;
+            Validate();
+        }
+
+        public static Geometry Of<T>() where T : struct, IConv2dConfig => new(T.InChannels, T.InHeight, T.InWidth, T.OutChannels,
+            T.OutHeight, T.OutWidth, T.KernelHeight, T.KernelWidth, T.StrideHeight, T.StrideWidth, T.PadTop, T.PadLeft, T.Groups, T.HasBias);
+
+        public int InPerGroup => InChannels / Groups;
+        public int OutPerGroup => OutChannels / Groups;
+        public int InPixels => InHeight * InWidth;
+        public int Pixels => OutHeight * OutWidth;
+        /// <summary>GEMM depth: weights per output channel (Cin/g·KH·KW).</summary>
+        public int Depth => InPerGroup * KernelHeight * KernelWidth;
+        public int InputSize => InChannels * InPixels;
+        public int OutputSize => OutChannels * Pixels;
+        public int WeightSize => OutChannels * Depth;
+
+        /// <summary>1×1, stride 1, no padding, same size: the input already is the column matrix.</summary>
+        public bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1
+            && PadTop == 0 && PadLeft == 0 && OutHeight == InHeight && OutWidth == InWidth;
+
+        /// <summary>Output columns [ow0, ow1) whose input column ow·SW + kw − PadLeft lies inside the image.</summary>
+        public void ValidColumns(int kw, out int ow0, out int ow1)
+        {
+            int offset = kw - PadLeft;
+            // smallest ow with ow·SW + offset ≥ 0, and the first ow with ow·SW + offset ≥ InWidth
+            ow0 = offset >= 0 ? 0 : (-offset + StrideWidth - 1) / StrideWidth;
+            int limit = InWidth - offset;
+            ow1 = limit <= 0 ? 0 : Math.Min(OutWidth, (limit + StrideWidth - 1) / StrideWidth);
+            if (ow0 > OutWidth) ow0 = OutWidth;
+        }
+
+        private void Validate()
+        {
+            Positive(InChannels, "InChannels"); Positive(InHeight, "InHeight"); Positive(InWidth, "InWidth");
+            Positive(OutChannels, "OutChannels"); Positive(OutHeight, "OutHeight"); Positive(OutWidth, "OutWidth");
+            Positive(KernelHeight, "KernelHeight"); Positive(KernelWidth, "KernelWidth");
+            Positive(StrideHeight, "StrideHeight"); Positive(StrideWidth, "StrideWidth"); Positive(Groups, "Groups");
+            if (PadTop < 0 || PadLeft < 0)
+                throw new ArgumentException($"conv config has negative padding (PadTop {PadTop}, PadLeft {PadLeft}).");
+            if (InChannels % Groups != 0 || OutChannels % Groups != 0)
+                throw new ArgumentException($"conv config: Groups {Groups} must divide InChannels {InChannels} and OutChannels {OutChannels}.");
+            if (PadTop >= KernelHeight + (long)(OutHeight - 1) * StrideHeight || PadLeft >= KernelWidth + (long)(OutWidth - 1) * StrideWidth)
+                throw new ArgumentException($"conv config: padding ({PadTop}, {PadLeft}) leaves every window outside the input.");
+            long elements = (long)InChannels * InHeight * InWidth;
+            long outputs = (long)OutChannels * OutHeight * OutWidth;
+            long columns = (long)InChannels / Groups * KernelHeight * KernelWidth * OutHeight * OutWidth;
+            if (elements > int.MaxValue || outputs > int.MaxValue || columns > int.MaxValue)
+                throw new ArgumentException("conv config: a per-sample tensor exceeds int.MaxValue elements.");
+        }
+
+        private static void Positive(int value, string name)
+        {
+            if (value <= 0) throw new ArgumentException($"conv config {name} must be positive but is {value}.");
+        }
+
+        public void CheckBatch(int batch)
+        {
+            if (batch < 0) throw new ArgumentOutOfRangeException(nameof(batch), batch, "conv batch must not be negative.");
+            if ((long)batch * Math.Max(InputSize, OutputSize) > int.MaxValue)
+                throw new ArgumentOutOfRangeException(nameof(batch), batch, "conv batch × per-sample size exceeds int.MaxValue.");
+        }
+
+        public void CheckInput(int length, int batch) => CheckActivation(length, batch, InChannels, InHeight, InWidth, "input", "input");
+
+        public void CheckOutput(int length, int batch, string parameter) =>
+            CheckActivation(length, batch, OutChannels, OutHeight, OutWidth, parameter == "output" ? "output" : "output gradient", parameter);
+
+        public void CheckActivation(int length, int batch, int c, int h, int w, string what, string parameter)
+        {
+            long need = (long)batch * c * h * w;
+            if (length < need)
+                throw new ArgumentException($"conv {what} has {length} floats but batch {batch} × {c}×{h}×{w} needs {need}.", parameter);
+        }
+
+        public void CheckWeight(int length, string parameter)
+        {
+            if (length != WeightSize)
+                throw new ArgumentException($"conv {parameter} has {length} floats but {OutChannels}×{InPerGroup}×{KernelHeight}×{KernelWidth} needs {WeightSize}.", parameter);
+        }
+
+        public void CheckBias(int length, string parameter)
+        {
+            int need = HasBias ? OutChannels : 0;
+            if (length != need)
+                throw new ArgumentException(HasBias
+                    ? $"conv {parameter} has {length} floats but {OutChannels} output channels need {need}."
+                    : $"conv {parameter} must be empty for a layer without bias but has {length} floats.", parameter);
+        }
+    }
+}

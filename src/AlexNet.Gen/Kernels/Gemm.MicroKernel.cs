@@ -1,0 +1,262 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace AlexNet.Gen.Kernels;
+
+/// <summary>
+/// A register-blocked micro-kernel: C[MR×NR] (+)= Ã·B̃ over kc steps, where Ã is an MR-row packed panel
+/// (MR floats per k) and B̃ an NR-column packed panel (NR floats per k). Block sizes are per kernel so each
+/// SIMD width gets BLIS-like cache blocking: MC·KC of Ã fits L2, KC·NR of B̃ fits L1, KC·NC of B̃ fits L3.
+/// </summary>
+internal interface IMicroKernel
+{
+    static abstract int MR { get; }
+    static abstract int NR { get; }
+    static abstract int MC { get; }
+    static abstract int KC { get; }
+    static abstract int NC { get; }
+
+    /// <summary>
+    /// Accumulators start at zero and run over k in order; then C = acc (add = false) or C = C + acc.
+    /// Edge tiles go through the same code into a scratch tile, so every element of C sees the same
+    /// arithmetic wherever its tile falls (this is what keeps results independent of the thread split).
+    /// </summary>
+    static abstract unsafe void Run(int kc, float* a, float* b, float* c, int ldc, bool add);
+}
+
+internal static class Fused
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c)
+    {
+        if (Fma.IsSupported) return Fma.MultiplyAdd(a, b, c);
+        return a * b + c;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c)
+    {
+        if (Avx512F.IsSupported) return Avx512F.FusedMultiplyAdd(a, b, c);
+#if NET9_0_OR_GREATER
+        return Vector512.FusedMultiplyAdd(a, b, c);
+#else
+        // Software Vector512 (forced in tests on AVX2 machines): fuse per half so the path keeps FMA rounding.
+        if (Fma.IsSupported)
+            return Vector512.Create(
+                Fma.MultiplyAdd(a.GetLower(), b.GetLower(), c.GetLower()),
+                Fma.MultiplyAdd(a.GetUpper(), b.GetUpper(), c.GetUpper()));
+        return a * b + c;
+#endif
+    }
+}
+
+/// <summary>AVX-512: 12×32 tile = 24 zmm accumulators + 2 B vectors + 1 broadcast (of 32 registers).</summary>
+internal struct Kernel12x32 : IMicroKernel
+{
+    public static int MR => 12;
+    public static int NR => 32;
+    public static int MC => 144;
+    public static int KC => 384;
+    public static int NC => 3072;
+
+    public static unsafe void Run(int kc, float* a, float* b, float* c, int ldc, bool add)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+        Vector512<float> c90 = default, c91 = default, cA0 = default, cA1 = default, cB0 = default, cB1 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> x = Vector512.Create(a[0]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]);
+            c40 = Fused.MultiplyAdd(x, b0, c40); c41 = Fused.MultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]);
+            c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6]);
+            c60 = Fused.MultiplyAdd(x, b0, c60); c61 = Fused.MultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7]);
+            c70 = Fused.MultiplyAdd(x, b0, c70); c71 = Fused.MultiplyAdd(x, b1, c71);
+            x = Vector512.Create(a[8]);
+            c80 = Fused.MultiplyAdd(x, b0, c80); c81 = Fused.MultiplyAdd(x, b1, c81);
+            x = Vector512.Create(a[9]);
+            c90 = Fused.MultiplyAdd(x, b0, c90); c91 = Fused.MultiplyAdd(x, b1, c91);
+            x = Vector512.Create(a[10]);
+            cA0 = Fused.MultiplyAdd(x, b0, cA0); cA1 = Fused.MultiplyAdd(x, b1, cA1);
+            x = Vector512.Create(a[11]);
+            cB0 = Fused.MultiplyAdd(x, b0, cB0); cB1 = Fused.MultiplyAdd(x, b1, cB1);
+            a += 12;
+            b += 32;
+        }
+        Store(c, c00, c01, add); c += ldc;
+        Store(c, c10, c11, add); c += ldc;
+        Store(c, c20, c21, add); c += ldc;
+        Store(c, c30, c31, add); c += ldc;
+        Store(c, c40, c41, add); c += ldc;
+        Store(c, c50, c51, add); c += ldc;
+        Store(c, c60, c61, add); c += ldc;
+        Store(c, c70, c71, add); c += ldc;
+        Store(c, c80, c81, add); c += ldc;
+        Store(c, c90, c91, add); c += ldc;
+        Store(c, cA0, cA1, add); c += ldc;
+        Store(c, cB0, cB1, add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* c, Vector512<float> v0, Vector512<float> v1, bool add)
+    {
+        if (add)
+        {
+            v0 += Vector512.Load(c);
+            v1 += Vector512.Load(c + 16);
+        }
+        Vector512.Store(v0, c);
+        Vector512.Store(v1, c + 16);
+    }
+}
+
+/// <summary>AVX2: 6×16 tile = 12 ymm accumulators + 2 B vectors + 1 broadcast (of 16 registers).</summary>
+internal struct Kernel6x16 : IMicroKernel
+{
+    public static int MR => 6;
+    public static int NR => 16;
+    public static int MC => 144;
+    public static int KC => 256;
+    public static int NC => 4080;
+
+    public static unsafe void Run(int kc, float* a, float* b, float* c, int ldc, bool add)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        // Two k steps per iteration halve the loop overhead; the order of the FMAs per accumulator is unchanged.
+        int p = 0;
+        for (; p + 2 <= kc; p += 2)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> x = Vector256.Create(a[0]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]);
+            c40 = Fused.MultiplyAdd(x, b0, c40); c41 = Fused.MultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]);
+            c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
+
+            b0 = Vector256.Load(b + 16);
+            b1 = Vector256.Load(b + 24);
+            x = Vector256.Create(a[6]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[7]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[8]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[9]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[10]);
+            c40 = Fused.MultiplyAdd(x, b0, c40); c41 = Fused.MultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[11]);
+            c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
+            a += 12;
+            b += 32;
+        }
+        if (p < kc)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> x = Vector256.Create(a[0]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]);
+            c40 = Fused.MultiplyAdd(x, b0, c40); c41 = Fused.MultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]);
+            c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
+        }
+        Store(c, c00, c01, add); c += ldc;
+        Store(c, c10, c11, add); c += ldc;
+        Store(c, c20, c21, add); c += ldc;
+        Store(c, c30, c31, add); c += ldc;
+        Store(c, c40, c41, add); c += ldc;
+        Store(c, c50, c51, add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* c, Vector256<float> v0, Vector256<float> v1, bool add)
+    {
+        if (add)
+        {
+            v0 += Vector256.Load(c);
+            v1 += Vector256.Load(c + 8);
+        }
+        Vector256.Store(v0, c);
+        Vector256.Store(v1, c + 8);
+    }
+}
+
+/// <summary>Scalar fallback: 4×4 tile, plain multiply-then-add (no SIMD, no FMA assumption).</summary>
+internal struct Kernel4x4 : IMicroKernel
+{
+    public static int MR => 4;
+    public static int NR => 4;
+    public static int MC => 64;
+    public static int KC => 256;
+    public static int NC => 1024;
+
+    public static unsafe void Run(int kc, float* a, float* b, float* c, int ldc, bool add)
+    {
+        float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (int p = 0; p < kc; p++)
+        {
+            float b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+            float x = a[0];
+            c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
+            x = a[1];
+            c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
+            x = a[2];
+            c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
+            x = a[3];
+            c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
+            a += 4;
+            b += 4;
+        }
+        Store(c, c00, c01, c02, c03, add); c += ldc;
+        Store(c, c10, c11, c12, c13, add); c += ldc;
+        Store(c, c20, c21, c22, c23, add); c += ldc;
+        Store(c, c30, c31, c32, c33, add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* c, float v0, float v1, float v2, float v3, bool add)
+    {
+        if (add)
+        {
+            v0 += c[0];
+            v1 += c[1];
+            v2 += c[2];
+            v3 += c[3];
+        }
+        c[0] = v0;
+        c[1] = v1;
+        c[2] = v2;
+        c[3] = v3;
+    }
+}

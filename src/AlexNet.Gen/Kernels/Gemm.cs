@@ -1,0 +1,296 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace AlexNet.Gen.Kernels;
+
+/// <summary>
+/// Single-precision GEMM, BLIS-style: for each NC-column block of op(B) and KC-deep slice, B̃ is packed into
+/// NR-column panels; for each MC-row block of op(A), Ã is packed into MR-row panels; a register-blocked
+/// micro-kernel (12×32 on AVX-512, 6×16 on AVX2, 4×4 scalar) then sweeps the MR×NR tiles.
+/// </summary>
+/// <remarks>
+/// <para>Workspace slots used by the dense linear-algebra kernels (slots 0–7 are reserved for them):</para>
+/// <list type="bullet">
+/// <item>0 — packed Ã panels, one region per lane (<see cref="SlotPackA"/>).</item>
+/// <item>1 — packed B̃ panels, one region per lane (<see cref="SlotPackB"/>).</item>
+/// <item>2 — convolution im2col panels, one per lane (<see cref="SlotColumns"/>).</item>
+/// <item>3 — per-chunk partial weight/bias gradients (<see cref="SlotPartials"/>).</item>
+/// <item>4 — convolution column gradients before col2im, one per lane (<see cref="SlotColumnGradient"/>).</item>
+/// <item>5–7 — reserved.</item>
+/// </list>
+/// <para>
+/// Determinism: work is split over M or N only (never K), and every element of C goes through the same
+/// micro-kernel arithmetic in the same k order, so results are bitwise identical for any thread count.
+/// </para>
+/// </remarks>
+public static partial class Gemm
+{
+    internal const int SlotPackA = 0;
+    internal const int SlotPackB = 1;
+    internal const int SlotColumns = 2;
+    internal const int SlotPartials = 3;
+    internal const int SlotColumnGradient = 4;
+
+    /// <summary>Multiply-adds below which a GEMM stays on one thread (a fork/join costs tens of microseconds).</summary>
+    internal const long ParallelThreshold = 1L << 20;
+
+    /// <summary>Test switch: 0 = pick from the hardware, 16 = Vector512, 8 = Vector256, 1 = scalar.</summary>
+    internal static int ForceVectorWidth;
+
+    /// <summary>Test switches: override MC/KC/NC (0 = the kernel's default) to exercise every blocking edge on small inputs.</summary>
+    internal static int ForceBlockM, ForceBlockK, ForceBlockN;
+
+    /// <summary>The SIMD width every kernel in this family uses for the current call.</summary>
+    internal static int VectorWidth
+    {
+        get
+        {
+            int forced = ForceVectorWidth;
+            if (forced != 0) return forced >= 16 ? 16 : forced >= 8 ? 8 : 1;
+            if (Vector512.IsHardwareAccelerated) return 16;
+            if (Vector256.IsHardwareAccelerated) return 8;
+            return 1;
+        }
+    }
+
+    /// <summary>C[M×N] (+)= op(A)[M×K] · op(B)[K×N], row-major with leading dimensions; accumulate = false overwrites C.</summary>
+    public static unsafe void Multiply(bool transposeA, bool transposeB, int m, int n, int k, float* a, int lda, float* b, int ldb,
+        float* c, int ldc, bool accumulate, Workspace workspace)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ValidateShape(transposeA, transposeB, m, n, k, lda, ldb, ldc);
+        if (m == 0 || n == 0) return;
+        if (c == null) throw new ArgumentNullException(nameof(c), "GEMM C pointer is null.");
+        if (k > 0 && (a == null || b == null))
+            throw new ArgumentNullException(a == null ? nameof(a) : nameof(b), "GEMM operand pointer is null.");
+        int lanes = ChooseLanes(m, n, k);
+        float[] packA = workspace.GetArray(SlotPackA, lanes * PackASize(m, k));
+        float[] packB = workspace.GetArray(SlotPackB, lanes * PackBSize(n, k));
+        fixed (float* pa = packA)
+        fixed (float* pb = packB)
+            MultiplyCore(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, pa, pb, lanes);
+    }
+
+    /// <summary>Span overload of <see cref="Multiply(bool, bool, int, int, int, float*, int, float*, int, float*, int, bool, Workspace)"/>; validates lengths.</summary>
+    public static unsafe void Multiply(bool transposeA, bool transposeB, int m, int n, int k, ReadOnlySpan<float> a, int lda,
+        ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, Workspace workspace)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ValidateShape(transposeA, transposeB, m, n, k, lda, ldb, ldc);
+        CheckLength("A", a.Length, transposeA ? k : m, transposeA ? m : k, lda, nameof(a));
+        CheckLength("B", b.Length, transposeB ? n : k, transposeB ? k : n, ldb, nameof(b));
+        CheckLength("C", c.Length, m, n, ldc, nameof(c));
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+            Multiply(transposeA, transposeB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, workspace);
+    }
+
+    private static void ValidateShape(bool transposeA, bool transposeB, int m, int n, int k, int lda, int ldb, int ldc)
+    {
+        if (m < 0) throw new ArgumentOutOfRangeException(nameof(m), m, "GEMM m must not be negative.");
+        if (n < 0) throw new ArgumentOutOfRangeException(nameof(n), n, "GEMM n must not be negative.");
+        if (k < 0) throw new ArgumentOutOfRangeException(nameof(k), k, "GEMM k must not be negative.");
+        CheckLeading("lda", lda, transposeA ? m : k, transposeA ? "m (A is transposed)" : "k");
+        CheckLeading("ldb", ldb, transposeB ? k : n, transposeB ? "k (B is transposed)" : "n");
+        CheckLeading("ldc", ldc, n, "n");
+    }
+
+    private static void CheckLeading(string name, int value, int columns, string what)
+    {
+        if (value < Math.Max(1, columns))
+            throw new ArgumentException($"GEMM {name} = {value} is smaller than the row length {what} = {columns}.", name);
+    }
+
+    private static void CheckLength(string matrix, int length, int rows, int columns, int leading, string parameter)
+    {
+        long need = rows == 0 || columns == 0 ? 0 : (long)(rows - 1) * leading + columns;
+        if (length < need)
+            throw new ArgumentException($"GEMM {matrix} has {length} floats but {rows}×{columns} with leading dimension {leading} needs {need}.", parameter);
+    }
+
+    /// <summary>Threads a GEMM of this size should use: one below <see cref="ParallelThreshold"/>, else all.</summary>
+    internal static int ChooseLanes(int m, int n, int k)
+    {
+        int threads = StaticParallel.ThreadCount;
+        if (threads <= 1 || (long)m * n * k < ParallelThreshold) return 1;
+        return threads;
+    }
+
+    /// <summary>Floats of packed Ã one lane needs for this problem at the current SIMD width.</summary>
+    internal static int PackASize(int m, int k) => VectorWidth switch
+    {
+        16 => PackASize<Kernel12x32>(m, k),
+        8 => PackASize<Kernel6x16>(m, k),
+        _ => PackASize<Kernel4x4>(m, k),
+    };
+
+    /// <summary>Floats of packed B̃ one lane needs for this problem at the current SIMD width.</summary>
+    internal static int PackBSize(int n, int k) => VectorWidth switch
+    {
+        16 => PackBSize<Kernel12x32>(n, k),
+        8 => PackBSize<Kernel6x16>(n, k),
+        _ => PackBSize<Kernel4x4>(n, k),
+    };
+
+    private static int PackASize<TK>(int m, int k) where TK : struct, IMicroKernel
+        => m <= 0 || k <= 0 ? 0 : checked(Math.Min(RoundUp(m, TK.MR), BlockM<TK>()) * Math.Min(k, BlockK<TK>()));
+
+    private static int PackBSize<TK>(int n, int k) where TK : struct, IMicroKernel
+        => n <= 0 || k <= 0 ? 0 : checked(Math.Min(RoundUp(n, TK.NR), BlockN<TK>()) * Math.Min(k, BlockK<TK>()));
+
+    private static int BlockM<TK>() where TK : struct, IMicroKernel => ForceBlockM > 0 ? RoundUp(ForceBlockM, TK.MR) : TK.MC;
+    private static int BlockK<TK>() where TK : struct, IMicroKernel => ForceBlockK > 0 ? ForceBlockK : TK.KC;
+    private static int BlockN<TK>() where TK : struct, IMicroKernel => ForceBlockN > 0 ? RoundUp(ForceBlockN, TK.NR) : TK.NC;
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>
+    /// The GEMM on caller-provided scratch: <paramref name="packA"/> and <paramref name="packB"/> hold
+    /// <paramref name="lanes"/> regions of <see cref="PackASize"/> / <see cref="PackBSize"/> floats.
+    /// lanes = 1 runs on the calling thread (used inside other parallel kernels).
+    /// </summary>
+    internal static unsafe void MultiplyCore(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb,
+        float* c, int ldc, bool accumulate, float* packA, float* packB, int lanes)
+    {
+        if (m <= 0 || n <= 0) return;
+        if (k == 0)
+        {
+            if (!accumulate)
+                for (int i = 0; i < m; i++) new Span<float>(c + (nint)i * ldc, n).Clear();
+            return;
+        }
+        switch (VectorWidth)
+        {
+            case 16: Run<Kernel12x32>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, packA, packB, lanes); break;
+            case 8: Run<Kernel6x16>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, packA, packB, lanes); break;
+            default: Run<Kernel4x4>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, packA, packB, lanes); break;
+        }
+    }
+
+    private static unsafe void Run<TK>(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb,
+        float* c, int ldc, bool accumulate, float* packA, float* packB, int lanes) where TK : struct, IMicroKernel
+    {
+        if (lanes <= 1)
+        {
+            MultiplySerial<TK>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, packA, packB);
+            return;
+        }
+        // Split whichever dimension balances better in whole micro-panels (ties go to N: each lane then streams
+        // only its share of B, and A, usually the smaller operand, is packed by both).
+        int nPanels = (n + TK.NR - 1) / TK.NR;
+        int mPanels = (m + TK.MR - 1) / TK.MR;
+        bool splitN = Balance(nPanels, lanes) >= Balance(mPanels, lanes);
+        int panels = splitN ? nPanels : mPanels;
+        int used = Math.Min(lanes, panels);
+        var body = new ParallelBody<TK>
+        {
+            TransA = transA, TransB = transB, M = m, N = n, K = k, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
+            Accumulate = accumulate, PackA = packA, PackB = packB, PackASize = PackASize<TK>(m, k), PackBSize = PackBSize<TK>(n, k),
+            SplitN = splitN, Panels = panels, Lanes = used,
+        };
+        if (used <= 1) body.Run(0, 1);
+        else StaticParallel.For(used, used, body);
+    }
+
+    private static double Balance(int panels, int lanes)
+    {
+        int largest = (panels + lanes - 1) / lanes;
+        return (double)panels / ((long)largest * lanes);
+    }
+
+    private unsafe struct ParallelBody<TK> : IParallelBody where TK : struct, IMicroKernel
+    {
+        public bool TransA, TransB, Accumulate, SplitN;
+        public int M, N, K, Lda, Ldb, Ldc, PackASize, PackBSize, Panels, Lanes;
+        public float* A, B, C, PackA, PackB;
+
+        public void Run(int start, int end)
+        {
+            for (int lane = start; lane < end; lane++)
+            {
+                var (p0, p1) = StaticParallel.Partition(Panels, Lanes, lane);
+                float* packA = PackA + (nint)lane * PackASize;
+                float* packB = PackB + (nint)lane * PackBSize;
+                if (SplitN)
+                {
+                    int j0 = p0 * TK.NR, j1 = Math.Min(p1 * TK.NR, N);
+                    if (j1 <= j0) continue;
+                    float* b = TransB ? B + (nint)j0 * Ldb : B + j0;
+                    MultiplySerial<TK>(TransA, TransB, M, j1 - j0, K, A, Lda, b, Ldb, C + j0, Ldc, Accumulate, packA, packB);
+                }
+                else
+                {
+                    int i0 = p0 * TK.MR, i1 = Math.Min(p1 * TK.MR, M);
+                    if (i1 <= i0) continue;
+                    float* a = TransA ? A + i0 : A + (nint)i0 * Lda;
+                    MultiplySerial<TK>(TransA, TransB, i1 - i0, N, K, a, Lda, B, Ldb, C + (nint)i0 * Ldc, Ldc, Accumulate, packA, packB);
+                }
+            }
+        }
+    }
+
+    /// <summary>The five BLIS loops around the micro-kernel, on one thread.</summary>
+    private static unsafe void MultiplySerial<TK>(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb,
+        float* c, int ldc, bool accumulate, float* packA, float* packB) where TK : struct, IMicroKernel
+    {
+        int mc = BlockM<TK>(), kc = BlockK<TK>(), nc = BlockN<TK>();
+        for (int jc = 0; jc < n; jc += nc)
+        {
+            int ncb = Math.Min(nc, n - jc);
+            for (int pc = 0; pc < k; pc += kc)
+            {
+                int kcb = Math.Min(kc, k - pc);
+                PackB<TK>(transB, b, ldb, pc, jc, kcb, ncb, packB);
+                // The first K slice overwrites C unless the caller accumulates; later slices always add.
+                bool add = accumulate || pc > 0;
+                for (int ic = 0; ic < m; ic += mc)
+                {
+                    int mcb = Math.Min(mc, m - ic);
+                    PackA<TK>(transA, a, lda, ic, pc, mcb, kcb, packA);
+                    Macro<TK>(mcb, ncb, kcb, packA, packB, c + (nint)ic * ldc + jc, ldc, add);
+                }
+            }
+        }
+    }
+
+    [SkipLocalsInit]
+    private static unsafe void Macro<TK>(int mcb, int ncb, int kcb, float* packA, float* packB, float* c, int ldc, bool add)
+        where TK : struct, IMicroKernel
+    {
+        int mr = TK.MR, nr = TK.NR;
+        float* edge = stackalloc float[TK.MR * TK.NR];
+        for (int jr = 0; jr < ncb; jr += nr)
+        {
+            int cols = Math.Min(nr, ncb - jr);
+            float* bp = packB + (nint)jr * kcb;
+            for (int ir = 0; ir < mcb; ir += mr)
+            {
+                int rows = Math.Min(mr, mcb - ir);
+                float* ap = packA + (nint)ir * kcb;
+                float* cp = c + (nint)ir * ldc + jr;
+                if (rows == mr && cols == nr)
+                {
+                    TK.Run(kcb, ap, bp, cp, ldc, add);
+                }
+                else
+                {
+                    // Partial tile: full-tile arithmetic into scratch, then the valid part, so edge elements
+                    // are computed exactly like interior ones.
+                    TK.Run(kcb, ap, bp, edge, nr, false);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float* cr = cp + (nint)r * ldc;
+                        float* er = edge + r * nr;
+                        if (add)
+                            for (int j = 0; j < cols; j++) cr[j] += er[j];
+                        else
+                            for (int j = 0; j < cols; j++) cr[j] = er[j];
+                    }
+                }
+            }
+        }
+    }
+}
