@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AlexNet.Gen.Kernels;
 
@@ -85,6 +86,20 @@ public static partial class Gemm
                     }
                 }
             }
+            else if (cols == nr && nr % 8 == 0 && Avx.IsSupported)
+            {
+                // Bᵀ stored, full panel: transpose 8×8 blocks in registers (8 contiguous k of 8 rows of b become
+                // 8 panel rows), an order of magnitude faster than the element-wise scatter below.
+                int p = 0;
+                for (; p + 8 <= kcb; p += 8)
+                    for (int j = 0; j < nr; j += 8)
+                        Transpose8x8(b + (nint)(j0 + jr + j) * ldb + p0 + p, ldb, d + (nint)p * nr + j, nr);
+                for (int j = 0; j < nr; j++)
+                {
+                    float* s = b + (nint)(j0 + jr + j) * ldb + p0;
+                    for (int q = p; q < kcb; q++) d[(nint)q * nr + j] = s[q];
+                }
+            }
             else
             {
                 // Bᵀ stored: each column of op(B) is a contiguous row of b; scatter it into the panel.
@@ -101,6 +116,32 @@ public static partial class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>dst[q·dstStride + i] = src[i·srcStride + q] for i, q in 0..8 (AVX unpack/shuffle/permute transpose).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose8x8(float* src, nint srcStride, float* dst, nint dstStride)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + srcStride);
+        Vector256<float> r2 = Avx.LoadVector256(src + 2 * srcStride), r3 = Avx.LoadVector256(src + 3 * srcStride);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4 * srcStride), r5 = Avx.LoadVector256(src + 5 * srcStride);
+        Vector256<float> r6 = Avx.LoadVector256(src + 6 * srcStride), r7 = Avx.LoadVector256(src + 7 * srcStride);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>
