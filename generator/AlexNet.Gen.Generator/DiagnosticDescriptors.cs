@@ -15,6 +15,7 @@ internal static class DiagnosticDescriptors
     public const string LayerWithoutNetworkId = "ANG0004";
     public const string NoLayersId = "ANG0005";
     public const string LayersSplitId = "ANG0006";
+    public const string NotAClassId = "ANG0007";
     public const string InvalidArgumentId = "ANG0010";
     public const string SizeOverflowId = "ANG0011";
     public const string WindowTooLargeId = "ANG0012";
@@ -27,6 +28,7 @@ internal static class DiagnosticDescriptors
     public const string SoftmaxNotLastId = "ANG0019";
     public const string DuplicateNameId = "ANG0020";
     public const string InvalidNameId = "ANG0021";
+    public const string UnknownLayerId = "ANG0022";
     public const string StrideDropsInputId = "ANG0030";
 
     private static DiagnosticDescriptor Error(string id, string title, string message, string description) =>
@@ -61,6 +63,16 @@ internal static class DiagnosticDescriptors
         "Layers split over partial declarations",
         "Network '{0}' declares layers on more than one partial declaration; their order would be undefined",
         "C# does not order attributes across partial declarations; put [Network] and all layers on one declaration.");
+
+    public static readonly DiagnosticDescriptor NotAClass = Error(NotAClassId,
+        "Network must be a non-static class",
+        "'{0}' is a {1}; [Network] needs a partial, non-static, non-record class",
+        "The generated model is an instance class with a constructor, parameters and buffers.");
+
+    public static readonly DiagnosticDescriptor UnknownLayer = Error(UnknownLayerId,
+        "Unknown layer attribute",
+        "'{0}' derives from LayerAttribute but is not a layer AlexNet.Gen can compile",
+        "Only the layer attributes in the AlexNet.Gen namespace (Conv2d, Dense, ReLU, …) have generated code.");
 
     public static readonly DiagnosticDescriptor InvalidArgument = Error(InvalidArgumentId,
         "Invalid layer argument",

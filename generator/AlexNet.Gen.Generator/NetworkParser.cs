@@ -21,10 +21,14 @@ internal static class NetworkParser
     public static Result<NetworkSpec> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var errors = new List<DiagnosticInfo>();
-        if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not ClassDeclarationSyntax declaration)
+        if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax declaration)
             return new Result<NetworkSpec>(null, EquatableArray<DiagnosticInfo>.Empty);
 
         var classLocation = LocationInfo.From(declaration.Identifier.GetLocation());
+
+        string? notAClass = type.IsStatic ? "static class" : type.IsRecord ? "record" : type.TypeKind != TypeKind.Class ? type.TypeKind.ToString().ToLowerInvariant() : null;
+        if (notAClass is not null)
+            return new Result<NetworkSpec>(null, new[] { DiagnosticInfo.Create(DiagnosticDescriptors.NotAClass, classLocation, type.Name, notAClass) }.ToEquatableArray());
 
         foreach (var reference in type.DeclaringSyntaxReferences)
         {
@@ -95,11 +99,16 @@ internal static class NetworkParser
         for (int i = 0; i < ordered.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            layerSpecs.Add(ParseLayer(ordered[i].Data, ordered[i].Syntax, i, cancellationToken));
+            var layer = ParseLayer(ordered[i].Data, ordered[i].Syntax, layerSpecs.Count, cancellationToken);
+            if (layer is null)
+                errors.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownLayer, LocationInfo.From(ordered[i].Syntax), ordered[i].Data.AttributeClass!.Name));
+            else
+                layerSpecs.Add(layer);
         }
 
         string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
-        string hint = string.Join(".", new[] { ns }.Concat(containing.Select(c => c.Name)).Concat(new[] { type.Name }).Where(s => !string.IsNullOrEmpty(s))) + ".g.cs";
+        string fullName = string.Join(".", new[] { ns }.Concat(containing.Select(c => c.Name)).Concat(new[] { type.Name }).Where(s => !string.IsNullOrEmpty(s)));
+        string hint = HintName(fullName);
 
         var spec = new NetworkSpec(ns, type.Name, "", containing.ToEquatableArray(), hint, classLocation,
             channels, height, width, classes, networkLocation, classesLocation, layerSpecs.ToEquatableArray());
@@ -117,12 +126,27 @@ internal static class NetworkParser
         return false;
     }
 
-    private static LayerSpec ParseLayer(AttributeData attribute, SyntaxNode? syntax, int index, CancellationToken cancellationToken)
+    /// <summary>
+    /// A file name unique per class: Roslyn compares hint names case-insensitively and allows only some characters,
+    /// so the readable name gets a hash of the exact (case-sensitive) name.
+    /// </summary>
+    private static string HintName(string fullName)
+    {
+        var safe = new System.Text.StringBuilder(fullName.Length);
+        foreach (char ch in fullName)
+            safe.Append(char.IsLetterOrDigit(ch) && ch < 128 || ch == '.' || ch == '_' ? ch : '_');
+        uint hash = 2166136261;
+        foreach (char ch in fullName) hash = unchecked((hash ^ ch) * 16777619);
+        return safe + "." + hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture) + ".g.cs";
+    }
+
+    private static LayerSpec? ParseLayer(AttributeData attribute, SyntaxNode? syntax, int index, CancellationToken cancellationToken)
     {
         string className = attribute.AttributeClass!.Name;
         string kindName = className.EndsWith("Attribute") ? className.Substring(0, className.Length - "Attribute".Length) : className;
-        if (!System.Enum.TryParse<LayerKind>(kindName, out var kind))
-            kind = LayerKind.ReLU; // unreachable for the attributes we ship; every LayerAttribute subclass maps to a kind
+        // Users can derive from the public LayerAttribute; only our own sealed layer types have kernels.
+        if (attribute.AttributeClass.ContainingNamespace?.ToDisplayString() != Namespace || !System.Enum.TryParse<LayerKind>(kindName, out var kind))
+            return null;
 
         var arguments = new List<LayerArgument>();
         var ctor = attribute.AttributeConstructor;
@@ -151,7 +175,8 @@ internal static class NetworkParser
         switch (constant.Value)
         {
             case int i: number = i; return true;
-            case float f: number = f; return true;
+            // Through the shortest text that round-trips the float, so messages show 0.1 and not 0.10000000149011612.
+            case float f: number = double.Parse(f.ToString("R", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture); return true;
             case double d: number = d; return true;
             case bool b: number = b ? 1 : 0; return true;
             case string s: text = s; return true;

@@ -160,7 +160,7 @@ internal static partial class ShapeInference
         }
         if (c.Failed || w.KernelHeight == 0 || w.KernelWidth == 0 || w.StrideHeight == 0 || w.StrideWidth == 0) return false;
 
-        if (isPool && !w.Same && (padH * 2 > w.KernelHeight || padW * 2 > w.KernelWidth))
+        if (isPool && !w.Same && (2L * padH > w.KernelHeight || 2L * padW > w.KernelWidth))
         {
             // PyTorch refuses this too: a window could then lie entirely in padding.
             c.Report(DiagnosticDescriptors.InvalidArgument, c.Where(c.Has("Padding") ? "Padding" : "PaddingHeight"), c.Name,
@@ -187,10 +187,15 @@ internal static partial class ShapeInference
             ok = ShapeMath.TryWindowOutput(input.Height, w.KernelHeight, w.StrideHeight, w.PadTop, w.PadBottom, out w.OutHeight)
                 & ShapeMath.TryWindowOutput(input.Width, w.KernelWidth, w.StrideWidth, w.PadLeft, w.PadRight, out w.OutWidth);
         }
+        if (!ok && FitsButTooLarge(input, w))
+        {
+            c.Report(DiagnosticDescriptors.SizeOverflow, null, c.Name, "the output tensor", MaxElements);
+            return false;
+        }
         if (!ok)
         {
             string received = input.ToString();
-            if (w.PadTop + w.PadBottom + w.PadLeft + w.PadRight > 0)
+            if ((long)w.PadTop + w.PadBottom + w.PadLeft + w.PadRight > 0)
                 received += $" (padded to {(long)input.Height + w.PadTop + w.PadBottom}×{(long)input.Width + w.PadLeft + w.PadRight})";
             c.Report(DiagnosticDescriptors.WindowTooLarge, null, c.Name, w.KernelHeight, w.KernelWidth, StrideText(w), received);
             return false;
@@ -212,6 +217,15 @@ internal static partial class ShapeInference
             }
         }
         return true;
+    }
+
+    /// <summary>True when the window fits its padded input but the output length does not fit in an int.</summary>
+    private static bool FitsButTooLarge(TensorShape input, Window w)
+    {
+        if (w.Same) return false; // SAME output is ceil(input / stride) ≤ input, which already fits.
+        long paddedH = (long)input.Height + w.PadTop + w.PadBottom;
+        long paddedW = (long)input.Width + w.PadLeft + w.PadRight;
+        return paddedH >= w.KernelHeight && paddedW >= w.KernelWidth;
     }
 
     private static LayerPlan? InferConvolution(LayerContext c, bool shapesKnown)
@@ -279,7 +293,7 @@ internal static partial class ShapeInference
             WeightLength = (int)weight,
             BiasLength = bias ? outChannels : 0,
             FanIn = window,
-            FanOut = outChannels / groups * w.KernelHeight * w.KernelWidth,
+            FanOut = outChannels * w.KernelHeight * w.KernelWidth, // PyTorch: weight.size(0) · receptive field, groups or not
             WeightInit = weightInit, WeightStd = weightStd, BiasInit = biasInit, BiasValue = biasValue,
             MultiplyAdds = output * window,
             Options = WindowText(w) + (groups > 1 ? $", groups {groups}" : "") + (bias ? "" : ", no bias"),
@@ -297,6 +311,11 @@ internal static partial class ShapeInference
             return null;
         }
         if (!ApplyWindow(c, ref w)) return null;
+        if (ShapeMath.CheckedProduct(MaxElements, input.Channels, w.OutHeight, w.OutWidth) < 0)
+        {
+            c.Report(DiagnosticDescriptors.SizeOverflow, null, c.Name, "the output tensor", MaxElements);
+            return null;
+        }
         bool avg = c.Layer.Kind == LayerKind.AvgPool2d;
         bool includePad = avg && c.Flag("CountIncludePad", true);
         return new LayerPlan
@@ -331,12 +350,14 @@ internal static partial class ShapeInference
         else
         {
             double radius = c.Number("DepthRadius", 5);
-            if (radius < 0 || radius > 100000 || radius != Math.Floor(radius))
-                c.Report(DiagnosticDescriptors.InvalidArgument, c.Where("DepthRadius"), c.Name, $"depth radius must be non-negative but is {Format(radius)}");
+            if (radius < 0 || radius != Math.Floor(radius))
+                c.Report(DiagnosticDescriptors.InvalidArgument, c.Where("DepthRadius"), c.Name, $"depth radius must be a non-negative integer but is {Format(radius)}");
+            else if (radius > MaxDepthRadius)
+                c.Report(DiagnosticDescriptors.InvalidArgument, c.Where("DepthRadius"), c.Name, $"depth radius must be at most {MaxDepthRadius} but is {Format(radius)}");
             float bias = c.NonNegativeFloat("Bias", "LRN bias", 1f, strictlyPositive: true);
             float alpha = c.NonNegativeFloat("Alpha", "LRN alpha", 1f);
             beta = c.NonNegativeFloat("Beta", "LRN beta", 0.5f);
-            before = after = radius >= 0 && radius <= 100000 ? (int)radius : 0;
+            before = after = radius >= 0 && radius <= MaxDepthRadius ? (int)radius : 0;
             coefficient = alpha;
             k = bias;
             options = $"radius {before}, bias {FormatFloat(bias)}, α {FormatFloat(alpha)}, β {FormatFloat(beta)} (TensorFlow)";
@@ -418,12 +439,18 @@ internal static partial class ShapeInference
             c.Report(DiagnosticDescriptors.InvalidArgument, c.Where("WeightInit"), c.Name, $"unknown initializer {weightInit}");
         if (biasInit < 0 || biasInit > InitConstant)
             c.Report(DiagnosticDescriptors.InvalidArgument, c.Where("BiasInit"), c.Name, $"unknown initializer {biasInit}");
-        if ((weightInit == InitNormal || weightInit == InitTruncatedNormal) && !(weightStd > 0 && weightStd < 1e6f))
+        bool stdFinite = !float.IsNaN(weightStd) && !float.IsInfinity(weightStd);
+        if (!stdFinite)
+            c.Report(DiagnosticDescriptors.InvalidArgument, c.Where("WeightStd"), c.Name, $"WeightStd must be finite but is {FormatFloat(weightStd)}");
+        else if ((weightInit == InitNormal || weightInit == InitTruncatedNormal) && !(weightStd > 0 && weightStd < 1e6f))
             c.Report(DiagnosticDescriptors.InvalidArgument, c.Where(c.Has("WeightStd") ? "WeightStd" : "WeightInit"), c.Name,
                 $"a normal initializer needs WeightStd > 0 but it is {FormatFloat(weightStd)}");
-        if (float.IsNaN(biasValue) || float.IsInfinity(biasValue) || float.IsNaN(weightStd) || float.IsInfinity(weightStd))
-            c.Report(DiagnosticDescriptors.InvalidArgument, c.Where("BiasValue"), c.Name, "initializer values must be finite");
+        if (float.IsNaN(biasValue) || float.IsInfinity(biasValue))
+            c.Report(DiagnosticDescriptors.InvalidArgument, c.Where("BiasValue"), c.Name, $"BiasValue must be finite but is {FormatFloat(biasValue)}");
     }
+
+    /// <summary>A window wider than this many channels on each side is certainly a mistake (and keeps sums in range).</summary>
+    private const int MaxDepthRadius = 100000;
 
     // Values of AlexNet.Gen.Init (the generator cannot reference the runtime assembly).
     private const int InitNormal = 1;

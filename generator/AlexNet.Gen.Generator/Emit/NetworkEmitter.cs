@@ -40,7 +40,7 @@ internal static class NetworkEmitter
         if (depth < plan.ContainingTypes.Count)
         {
             var outer = plan.ContainingTypes[depth];
-            using (w.Open("partial " + outer.Keyword + " " + outer.Name))
+            using (w.Open("partial " + outer.Keyword + " " + Identifier(outer.Name)))
                 EmitContainers(w, plan, depth + 1);
             return;
         }
@@ -61,7 +61,7 @@ internal static class NetworkEmitter
         w.Line("/// </code>");
         w.Line("/// </summary>");
         w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"AlexNet.Gen.Generator\", \"" + typeof(NetworkEmitter).Assembly.GetName().Version + "\")]");
-        using (w.Open($"partial class {plan.ClassName} : {Runtime}INetwork"))
+        using (w.Open($"partial class {Identifier(plan.ClassName)} : {Runtime}INetwork"))
         {
             w.Line($"/// <summary>Input channels, height and width.</summary>");
             w.Line($"public const int InputChannels = {plan.Input.Channels}, InputHeight = {plan.Input.Height}, InputWidth = {plan.Input.Width};");
@@ -110,7 +110,7 @@ internal static class NetworkEmitter
     private static void EmitConstructor(SourceWriter w, NetworkPlan plan)
     {
         w.Line("/// <summary>Creates the network with parameters drawn from <paramref name=\"seed\"/> as each layer's initializer declares.</summary>");
-        using (w.Open($"public {plan.ClassName}(int seed)"))
+        using (w.Open($"public {Identifier(plan.ClassName)}(int seed)"))
         {
             w.Line($"_random = new {Runtime}SeededRandom(unchecked((ulong)seed));");
             var items = plan.Layers.Where(l => l.ParameterCount > 0).SelectMany(ParameterTensors).ToList();
@@ -325,6 +325,13 @@ internal static class NetworkEmitter
         }
         w.Line();
     }
+
+    /// <summary>A name as a C# identifier: keywords (class, event, record …) get the @ prefix.</summary>
+    public static string Identifier(string name)
+        => Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+           || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetContextualKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+            ? "@" + name
+            : name;
 
     private static string Verbatim(string text) => "@\"" + text.Replace("\"", "\"\"") + "\"";
 
