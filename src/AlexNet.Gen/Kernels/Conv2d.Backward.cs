@@ -181,8 +181,7 @@ public static partial class Conv2d
                         float* dst = dxc + (nint)ih * g.InWidth + iw0;
                         if (g.StrideWidth == 1)
                         {
-                            var row = new Span<float>(dst, count);
-                            TensorPrimitives.Add(row, new ReadOnlySpan<float>(d + ow0, count), row);
+                            AddRow(d + ow0, dst, count);
                         }
                         else
                         {

@@ -19,7 +19,21 @@ public static partial class Gemm
         {
             int rows = Math.Min(mr, mcb - ir);
             float* d = dst + (nint)ir * kcb;
-            if (!transA)
+            if (!transA && rows == 6 && mr == 6 && Avx.IsSupported)
+            {
+                // Row-major A, full 6-row panel (the AVX2 kernel): transpose 6×8 blocks in registers. Each block
+                // writes 8 floats per k where 6 belong, the 2 extra landing on the next k's slots; the loop stops
+                // while at least one k remains so those slots are always rewritten afterwards.
+                float* s0 = a + (nint)(i0 + ir) * lda + p0;
+                int p = 0;
+                for (; p + 8 < kcb; p += 8) Transpose6x8(s0 + p, lda, d + (nint)p * 6);
+                for (int r = 0; r < 6; r++)
+                {
+                    float* s = s0 + (nint)r * lda;
+                    for (int q = p; q < kcb; q++) d[(nint)q * 6 + r] = s[q];
+                }
+            }
+            else if (!transA)
             {
                 // Row-major A: each of the MR rows is contiguous in k; interleave them.
                 for (int r = 0; r < rows; r++)
@@ -142,6 +156,32 @@ public static partial class Gemm
         Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
         Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
         Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>dst[q·6 + i] = src[i·srcStride + q] for i in 0..6, q in 0..8; also writes zeros to dst[48..50).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose6x8(float* src, nint srcStride, float* dst)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + srcStride);
+        Vector256<float> r2 = Avx.LoadVector256(src + 2 * srcStride), r3 = Avx.LoadVector256(src + 3 * srcStride);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4 * srcStride), r5 = Avx.LoadVector256(src + 5 * srcStride);
+        Vector256<float> zero = Vector256<float>.Zero;
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, zero, 0x44), u5 = Avx.Shuffle(t4, zero, 0xEE);
+        Vector256<float> u6 = Avx.Shuffle(t5, zero, 0x44), u7 = Avx.Shuffle(t5, zero, 0xEE);
+        // In increasing q so each store's 2 surplus floats are overwritten by the next one.
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + 6, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 12, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 18, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 24, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 30, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 36, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 42, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>
