@@ -1,0 +1,202 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using AlexNet.Gen.Benchmarks.Layers;
+using AlexNet.Gen.Benchmarks.Machine;
+using AlexNet.Gen.Benchmarks.Models;
+using BenchmarkDotNet.Reports;
+
+namespace AlexNet.Gen.Benchmarks;
+
+/// <summary>
+/// The report issue #6 asks for, from the summaries of one run: the machine and its load, the probed peaks, each
+/// kernel's GFLOP/s as a fraction of the peak, and each model scenario as a ratio ours : libtorch (the faster of
+/// its two malloc configurations) with the absolute figures beside it. Markdown, so it can go into docs/benchmarks.md.
+/// </summary>
+public static class RatioReport
+{
+    private sealed record Row(string Type, string Method, IReadOnlyDictionary<string, string> Parameters, string Job,
+        double MeanNs, double ErrorNs, long? AllocatedBytes, double Flops, double Bytes, double Images)
+    {
+        public double Gflops => Flops / MeanNs;
+        public double Gbps => Bytes / MeanNs;
+        public double ImagesPerSecond => Images / (MeanNs * 1e-9);
+        public string Param(string name) => Parameters.TryGetValue(name, out var v) ? v : "";
+    }
+
+    public static string Build(IReadOnlyList<Summary> summaries, LoadSampler load)
+    {
+        var rows = Collect(summaries);
+        var text = new StringWriter(CultureInfo.InvariantCulture);
+        WriteMachine(text, load);
+        var peaks = WritePeaks(text, rows);
+        WriteLayers(text, rows, peaks);
+        WriteModels(text, rows, Peak(peaks, BenchJobs.Threads));
+        return text.ToString();
+    }
+
+    private static List<Row> Collect(IEnumerable<Summary> summaries)
+    {
+        var rows = new List<Row>();
+        foreach (var summary in summaries)
+            foreach (var report in summary.Reports)
+            {
+                var statistics = report.ResultStatistics;
+                if (statistics is null) continue;
+                var benchmark = report.BenchmarkCase;
+                var parameters = benchmark.Parameters.Items.ToDictionary(p => p.Name, p => Convert.ToString(p.Value, CultureInfo.InvariantCulture) ?? "");
+                long? allocated = report.GcStats.GetBytesAllocatedPerOperation(benchmark);
+                rows.Add(new Row(benchmark.Descriptor.Type.Name, benchmark.Descriptor.WorkloadMethod.Name, parameters, benchmark.Job.Id,
+                    statistics.Mean, statistics.ConfidenceInterval.Margin, allocated,
+                    WorkColumn.Work(benchmark, "Flops"), WorkColumn.Work(benchmark, "Bytes"), WorkColumn.Work(benchmark, "Images")));
+            }
+        return rows;
+    }
+
+    private static void WriteMachine(TextWriter w, LoadSampler load)
+    {
+        var samples = load.Samples;
+        w.WriteLine("### Run");
+        w.WriteLine();
+        w.WriteLine($"- Date (UTC): {load.Started:yyyy-MM-dd HH:mm} to {load.Stopped:HH:mm}; BenchmarkDotNet job: {BenchJobs.BaseName}; {BenchJobs.Threads} threads on each side.");
+        w.WriteLine($"- CPU: {CpuModel()}, {Environment.ProcessorCount} logical processors; SIMD flags: {SimdFlags()}; " +
+            $"Vector512 accelerated: {Vector512.IsHardwareAccelerated}, Vector256 accelerated: {Vector256.IsHardwareAccelerated}.");
+        w.WriteLine($"- .NET {Environment.Version}, {RuntimeInformation.OSDescription}; libtorch through TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}.");
+        if (samples.Count > 0)
+            w.WriteLine($"- Load average (1 min, sampled every 15 s, {samples.Count} samples): min {samples.Min():F1}, mean {samples.Average():F1}, max {samples.Max():F1} " +
+                $"on {Environment.ProcessorCount} processors.");
+        w.WriteLine();
+    }
+
+    /// <summary>Writes the probes; returns the best FMA figure (GFLOP/s) by thread count.</summary>
+    private static Dictionary<string, double> WritePeaks(TextWriter w, List<Row> rows)
+    {
+        var probes = rows.Where(r => r.Type == nameof(MachineBenchmarks)).ToList();
+        if (probes.Count == 0) return new Dictionary<string, double>();
+        w.WriteLine("### Machine peaks");
+        w.WriteLine();
+        w.WriteLine("| probe | threads | measured |");
+        w.WriteLine("|---|---:|---:|");
+        foreach (var r in probes.OrderBy(r => r.Method).ThenBy(r => r.Param("Threads")))
+        {
+            string value = r.Flops > 0 ? $"{r.Gflops:F1} GFLOP/s" : $"{r.Gbps:F1} GB/s";
+            w.WriteLine($"| {r.Method} | {r.Param("Threads")} | {value} |");
+        }
+        w.WriteLine();
+        return probes.Where(r => r.Flops > 0).GroupBy(r => r.Param("Threads")).ToDictionary(g => g.Key, g => g.Max(r => r.Gflops));
+    }
+
+    private static double Peak(Dictionary<string, double> peaks, int threads)
+        => peaks.TryGetValue(threads.ToString(CultureInfo.InvariantCulture), out double peak) ? peak : double.NaN;
+
+    private static void WriteLayers(TextWriter w, List<Row> rows, Dictionary<string, double> peaks)
+    {
+        double peak = Peak(peaks, BenchJobs.Threads);
+        var layers = rows.Where(r => r.Type is nameof(ConvLayerBenchmarks) or nameof(DenseAndGemmBenchmarks)).ToList();
+        if (layers.Count == 0) return;
+        double bandwidth = rows.Where(r => r.Type == nameof(MachineBenchmarks) && r.Bytes > 0).Select(r => r.Gbps).DefaultIfEmpty(double.NaN).Max();
+        w.WriteLine($"### Kernels (ours), GFLOP/s and fraction of the FMA peak on as many threads ({Fmt(peak, "F1")} GFLOP/s on {BenchJobs.Threads})");
+        w.WriteLine();
+        w.WriteLine("| kernel | pass | threads | time | GFLOP/s | of peak | notes |");
+        w.WriteLine("|---|---|---:|---:|---:|---:|---|");
+        foreach (var r in layers.OrderBy(r => r.Type).ThenBy(r => Order(r.Param("Layer"))).ThenBy(r => r.Method).ThenBy(r => r.Param("Threads")))
+        {
+            string threads = r.Param("Threads") is { Length: > 0 } t ? t : BenchJobs.Threads.ToString(CultureInfo.InvariantCulture);
+            string name = r.Type == nameof(ConvLayerBenchmarks) ? $"{r.Param("Layer")} (batch {ConvLayerBenchmarks.Batch})" : r.Method;
+            string pass = r.Type == nameof(ConvLayerBenchmarks) ? r.Method : "";
+            // Each row against the FMA peak measured on as many threads.
+            double rowPeak = peaks.TryGetValue(threads, out double p) ? p : double.NaN;
+            var notes = new List<string>();
+            if (r.Bytes > 0) notes.Add($"{r.Gbps:F1} GB/s of weights ({Percent(r.Gbps / bandwidth)} of the read bandwidth)");
+            if (r.AllocatedBytes is > 0) notes.Add($"allocates {r.AllocatedBytes} B/op");
+            w.WriteLine($"| {name} | {pass} | {threads} | {Time(r.MeanNs)} | {r.Gflops:F1} | {Percent(r.Gflops / rowPeak)} | {string.Join("; ", notes)} |");
+        }
+        w.WriteLine();
+    }
+
+    private static void WriteModels(TextWriter w, List<Row> rows, double peak)
+    {
+        var models = rows.Where(r => r.Type == nameof(ModelBenchmarks)).ToList();
+        if (models.Count == 0) return;
+        w.WriteLine("### Models: ours vs libtorch (the faster of stock and tuned malloc)");
+        w.WriteLine();
+        w.WriteLine("Speed ratio = libtorch time / our time: above 1 we are faster. Latency rows (batch 1) compare times, the others images/s;");
+        w.WriteLine("both reduce to the same ratio.");
+        w.WriteLine();
+        w.WriteLine("| model | scenario | speed ratio | ours | libtorch stock | libtorch tuned | ours images/s | libtorch images/s | ours GFLOP/s (of peak) | libtorch GFLOP/s | ours alloc/op |");
+        w.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var group in models.GroupBy(r => (Model: r.Param("Model"), r.Method)).OrderBy(g => Order(g.Key.Model)).ThenBy(g => ScenarioOrder(g.Key.Method)))
+        {
+            var ours = group.FirstOrDefault(r => r.Param("Engine") == nameof(Engine.Ours));
+            var stock = group.FirstOrDefault(r => r.Param("Engine") == nameof(Engine.LibTorch) && r.Job == BenchJobs.StockId);
+            var tuned = group.FirstOrDefault(r => r.Param("Engine") == nameof(Engine.LibTorch) && r.Job == BenchJobs.TunedId);
+            var best = new[] { stock, tuned }.Where(r => r is not null).OrderBy(r => r!.MeanNs).FirstOrDefault();
+            string ratio = ours is not null && best is not null ? $"**{best.MeanNs / ours.MeanNs:F2}**" : "-";
+            string Mark(Row? r) => r is null ? "-" : Time(r.MeanNs) + (r == best && stock is not null && tuned is not null ? " ◂" : "");
+            w.WriteLine($"| {group.Key.Model} | {Scenario(group.Key.Method, group.First().Images)} | {ratio} | {Mark(ours)} | {Mark(stock)} | {Mark(tuned)} | " +
+                $"{Fmt(ours?.ImagesPerSecond, "F1")} | {Fmt(best?.ImagesPerSecond, "F1")} | " +
+                $"{Fmt(ours?.Gflops, "F1")} ({Percent((ours?.Gflops ?? double.NaN) / peak)}) | {Fmt(best?.Gflops, "F1")} | {Bytes(ours?.AllocatedBytes)} |");
+        }
+        w.WriteLine();
+        w.WriteLine("◂ marks the faster libtorch configuration, the one the ratio uses. GFLOP/s counts the convolutions and dense layers only.");
+        w.WriteLine();
+    }
+
+    private static int Order(string name) => Enum.TryParse<ModelKind>(name, out var m) ? (int)m
+        : Enum.TryParse<ConvLayer>(name, out var l) ? (int)l : 0;
+
+    private static int ScenarioOrder(string method) => method switch
+    {
+        nameof(ModelBenchmarks.InferenceBatch1) => 0,
+        nameof(ModelBenchmarks.InferenceBatch64) => 1,
+        _ => 2,
+    };
+
+    private static string Scenario(string method, double images) => method switch
+    {
+        nameof(ModelBenchmarks.InferenceBatch1) => "inference, batch 1 (latency)",
+        nameof(ModelBenchmarks.InferenceBatch64) => "inference, batch 64",
+        _ => $"training step, batch {images:F0}",
+    };
+
+    private static string Time(double ns) => ns >= 1e9 ? $"{ns / 1e9:F2} s" : ns >= 1e6 ? $"{ns / 1e6:F2} ms" : $"{ns / 1e3:F1} µs";
+
+    private static string Percent(double fraction) => double.IsNaN(fraction) || double.IsInfinity(fraction) ? "-" : $"{fraction * 100:F0} %";
+
+    private static string Fmt(double? value, string format) => value is null || double.IsNaN(value.Value) ? "-" : value.Value.ToString(format, CultureInfo.InvariantCulture);
+
+    private static string Bytes(long? bytes) => bytes is null ? "-" : bytes < 10_000 ? $"{bytes} B" : $"{bytes / 1024.0:F0} KiB";
+
+    private static string CpuModel()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            return line is null ? RuntimeInformation.ProcessArchitecture.ToString() : line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException)
+        {
+            return RuntimeInformation.ProcessArchitecture.ToString();
+        }
+    }
+
+    private static string SimdFlags()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal));
+            if (line is null) return "unknown";
+            var flags = line[(line.IndexOf(':') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var simd = flags.Where(f => f is "sse4_2" or "avx" or "avx2" or "fma" or "f16c" || f.StartsWith("avx512", StringComparison.Ordinal)).ToArray();
+            return string.Join(" ", simd) + (simd.Any(f => f.StartsWith("avx512", StringComparison.Ordinal)) ? "" : " (no AVX-512)");
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+}
