@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.Intrinsics;
@@ -26,20 +27,20 @@ public class KernelBenchmarkConfig : ManualConfig
 }
 
 /// <summary>
-/// Models: libtorch in the stock and the tuned-malloc job, ours in the stock job only (glibc's malloc tunables do not
-/// touch the GC heap); cases run model by model and scenario by scenario, ours next to libtorch, so a change in the
+/// Models: libtorch in every job of <see cref="BenchJobs.LibTorchJobIds"/>, ours in the stock job only (glibc's malloc
+/// tunables do not touch the GC heap, and our threads do not use OpenMP); cases run model by model and scenario by scenario, ours next to libtorch, so a change in the
 /// machine's load hits both sides of a ratio alike.
 /// </summary>
 public class ModelBenchmarkConfig : ManualConfig
 {
     public ModelBenchmarkConfig()
     {
-        AddJob(BenchJobs.Stock, BenchJobs.Tuned);
+        AddJob(BenchJobs.Stock, BenchJobs.Tuned, BenchJobs.TunedPassive);
         AddColumn(WorkColumn.ImagesPerSecond, WorkColumn.Gflops);
         // The job id says which malloc a libtorch row used (BenchJobs); the full variable would fill the table.
         HideColumns("EnvironmentVariables");
         AddDiagnoser(MemoryDiagnoser.Default);
-        AddFilter(new SimpleFilter(b => !(b.Job.Id == BenchJobs.TunedId && (Engine)b.Parameters[nameof(ModelBenchmarks.Engine)] == Engine.Ours)));
+        AddFilter(new SimpleFilter(b => b.Job.Id == BenchJobs.StockId || (Engine)b.Parameters[nameof(ModelBenchmarks.Engine)] != Engine.Ours));
         Orderer = new SideBySideOrderer();
     }
 
@@ -51,6 +52,6 @@ public class ModelBenchmarkConfig : ManualConfig
                 .OrderBy(b => (ModelKind)b.Parameters[nameof(ModelBenchmarks.Model)])
                 .ThenBy(b => b.Descriptor.WorkloadMethod.MetadataToken)
                 .ThenBy(b => (Engine)b.Parameters[nameof(ModelBenchmarks.Engine)])
-                .ThenBy(b => b.Job.Id == BenchJobs.TunedId ? 1 : 0);
+                .ThenBy(b => Array.IndexOf(BenchJobs.LibTorchJobIds, b.Job.Id));
     }
 }
