@@ -61,6 +61,7 @@ public static class RunSettings
     private const string TrainCountKey = "sample.train_count";
     private const string TestCountKey = "sample.test_count";
     private const string AugmentKey = "sample.augment";
+    private const string LabelSmoothingKey = "sample.label_smoothing";
 
     /// <summary>Metadata of best.safetensors: the weights and the epoch and accuracy they reached.</summary>
     public static Dictionary<string, string> WeightsMetadata(SampleOptions o, EpochRow row) => new(StringComparer.Ordinal)
@@ -88,6 +89,7 @@ public static class RunSettings
         [TrainCountKey] = trainCount.ToString(CultureInfo.InvariantCulture),
         [TestCountKey] = testCount.ToString(CultureInfo.InvariantCulture),
         [AugmentKey] = o.Augment ? "1" : "0",
+        [LabelSmoothingKey] = o.LabelSmoothing!.Value.ToString("R", CultureInfo.InvariantCulture),
         [MetricsKey] = metrics.ToCsv(),
     };
 
@@ -109,6 +111,7 @@ public static class RunSettings
         o.LearningRate = Same("--lr", o.LearningRate, double.Parse(Get(LearningRateKey), CultureInfo.InvariantCulture));
         o.BatchSize = Same("--batch-size", o.BatchSize, int.Parse(Get(BatchSizeKey), CultureInfo.InvariantCulture));
         o.Seed = Same("--seed", o.Seed, ulong.Parse(Get(SeedKey), CultureInfo.InvariantCulture));
+        o.LabelSmoothing = Same("--label-smoothing", o.LabelSmoothing, double.Parse(Get(LabelSmoothingKey), CultureInfo.InvariantCulture));
         o.Epochs = Same("--epochs", o.Epochs, int.Parse(Get(EpochsKey), CultureInfo.InvariantCulture));
         int trainCount = int.Parse(Get(TrainCountKey), CultureInfo.InvariantCulture);
         if (o.TrainLimit is int limit && Math.Min(limit, 60_000) != trainCount)
@@ -129,6 +132,7 @@ public static class RunSettings
         string text = string.Create(CultureInfo.InvariantCulture,
             $"{ModelName}, {FashionAlexNet.ParameterCount:N0} parameters. Training on {data.Train.Count:N0} images, testing on {data.Test.Count:N0}.\n" +
             $"{optimizer}, peak lr {o.LearningRate} with warmup and per-step cosine decay over {o.Epochs} epochs, batch {o.BatchSize}, " +
+            $"label smoothing {o.LabelSmoothing}, " +
             $"seed {o.Seed}, augmentation {(o.Augment ? "random crop (pad 2) + horizontal flip" : "off")}, " +
             $"{AlexNet.Gen.Kernels.StaticParallel.ThreadCount} thread(s).");
         if (resumed)

@@ -68,6 +68,7 @@ public static class TrainCommand
             Epochs = options.StopAfter ?? epochs,
             BatchSize = batch,
             Seed = seed,
+            LabelSmoothing = (float)options.LabelSmoothing!.Value,
             EvaluationBatchSize = EvaluationBatchSize,
             ProgressInterval = display.ProgressInterval(stepsPerEpoch),
         });
