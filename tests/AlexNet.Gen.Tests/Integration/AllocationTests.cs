@@ -17,6 +17,7 @@ namespace AlexNet.Gen.Tests.Integration;
 /// StaticParallel worker (read on each worker through a StaticParallel loop, which itself allocates nothing).
 /// The all-threads total is still printed for information.
 /// </remarks>
+[Collection(KernelStateCollection.Name)]
 public class AllocationTests
 {
     private const int Batch = 16, StepsPerWindow = 20, Windows = 3;
@@ -107,30 +108,6 @@ public class AllocationTests
         public void Run(int start, int end)
         {
             for (int i = start; i < end; i++) Kept[i] = new int[1000];
-        }
-    }
-}
-
-/// <summary>Bytes allocated so far by the calling thread plus every StaticParallel worker in use.</summary>
-internal static class KernelThreadAllocations
-{
-    private static readonly long[] Counters = new long[64];
-
-    public static long Sum()
-    {
-        int n = StaticParallel.ThreadCount;
-        // Part i of a loop over n items with n threads runs on worker i (part 0 on the caller).
-        StaticParallel.For(n, n, new ReadCounters());
-        long sum = 0;
-        for (int i = 0; i < n; i++) sum += Counters[i];
-        return sum;
-    }
-
-    private struct ReadCounters : IParallelBody
-    {
-        public void Run(int start, int end)
-        {
-            for (int i = start; i < end; i++) Counters[i] = GC.GetAllocatedBytesForCurrentThread();
         }
     }
 }

@@ -5,6 +5,7 @@ using AlexNet.Gen.Training;
 namespace AlexNet.Gen.Tests.Integration;
 
 /// <summary>Issue #3: the same seed gives bitwise the same parameters, whatever the run or the thread count.</summary>
+[Collection(KernelStateCollection.Name)]
 public class DeterminismTests
 {
     // An odd batch: the kernels' static partitions over samples and chunks are uneven.

@@ -8,6 +8,7 @@ namespace AlexNet.Gen.Tests.Kernels;
 /// The vectorized data-movement paths: strided im2col rows (AVX2 gathers, 8 at a time plus an overlapping tail),
 /// col2im row adds, and the 6×8 register transpose that packs row-major A for the 6×16 kernel.
 /// </summary>
+[Collection(KernelStateCollection.Name)]
 public class ColumnAndPackingPathTests
 {
     /// <summary>Naive im2col: column row (c·KH + kh)·KW + kw, column oh·OW + ow, zero outside the image.</summary>

@@ -7,6 +7,7 @@ using Ref = AlexNet.Gen.Tests.Reference.Reference;
 
 namespace AlexNet.Gen.Tests.Kernels;
 
+[Collection(KernelStateCollection.Name)]
 public class ConvolutionKernelTests
 {
     // ---- configurations: kernels 1–11 (non-square too), strides 1–4 (non-square), symmetric, asymmetric
@@ -339,9 +340,9 @@ public class ConvolutionKernelTests
             var s = d.Shape;
             float[] y = new float[batch * s.OutSize], dx = new float[batch * s.InSize], dw = new float[s.WeightSize], db = new float[s.BiasSize];
             var ws = new Workspace();
-            Assert.Equal(0, GemmTestScope.AllocatedBytes(() => Conv2d.Forward<T>(d.X, d.W, d.B, y, batch, ws)));
-            Assert.Equal(0, GemmTestScope.AllocatedBytes(() => Conv2d.Backward<T>(d.X, d.W, d.Dy, dx, dw, db, batch, ws)));
-            Assert.Equal(0, GemmTestScope.AllocatedBytes(() => Conv2d.Backward<T>(d.X, d.W, d.Dy, Span<float>.Empty, dw, db, batch, ws)));
+            Assert.Equal(0, KernelThreadAllocations.Of(() => Conv2d.Forward<T>(d.X, d.W, d.B, y, batch, ws)));
+            Assert.Equal(0, KernelThreadAllocations.Of(() => Conv2d.Backward<T>(d.X, d.W, d.Dy, dx, dw, db, batch, ws)));
+            Assert.Equal(0, KernelThreadAllocations.Of(() => Conv2d.Backward<T>(d.X, d.W, d.Dy, Span<float>.Empty, dw, db, batch, ws)));
         }
     }
 

@@ -6,6 +6,7 @@ using Ref = AlexNet.Gen.Tests.Reference.Reference;
 
 namespace AlexNet.Gen.Tests.Kernels;
 
+[Collection(KernelStateCollection.Name)]
 public class DenseKernelTests
 {
     /// <summary>Odd sizes that leave vector tails and partial 4-row groups.</summary>
@@ -184,8 +185,8 @@ public class DenseKernelTests
             var d = Data.For<T>(batch);
             float[] y = new float[batch * d.Out], dx = new float[batch * d.In], dw = new float[d.Out * d.In], db = new float[d.B.Length];
             var ws = new Workspace();
-            Assert.Equal(0, GemmTestScope.AllocatedBytes(() => Dense.Forward<T>(d.X, d.W, d.B, y, batch, ws)));
-            Assert.Equal(0, GemmTestScope.AllocatedBytes(() => Dense.Backward<T>(d.X, d.W, d.Dy, dx, dw, db, batch, ws)));
+            Assert.Equal(0, KernelThreadAllocations.Of(() => Dense.Forward<T>(d.X, d.W, d.B, y, batch, ws)));
+            Assert.Equal(0, KernelThreadAllocations.Of(() => Dense.Backward<T>(d.X, d.W, d.Dy, dx, dw, db, batch, ws)));
         }
     }
 

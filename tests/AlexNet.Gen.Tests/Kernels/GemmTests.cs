@@ -46,44 +46,9 @@ internal static class GemmTestScope
             if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
                 Assert.Fail($"{what}: element {i} differs ({expected[i]:R} vs {actual[i]:R}).");
     }
-
-    /// <summary>
-    /// Bytes allocated while <paramref name="action"/> runs (after one warm-up run) by the calling thread and by
-    /// every <see cref="StaticParallel"/> worker — all the threads a kernel can run on. Process-wide totals
-    /// (GC.GetTotalAllocatedBytes) are not used: the test host has a timer allocating 168 bytes about ten times a
-    /// second on its own threads, which would fail any call that takes longer than that.
-    /// </summary>
-    public static long AllocatedBytes(Action action)
-    {
-        action();
-        int threads = StaticParallel.ThreadCount;
-        var before = new long[threads];
-        var after = new long[threads];
-        WorkerProbe.Counters = before;
-        StaticParallel.For(threads, threads, new WorkerProbe());
-        long self = GC.GetAllocatedBytesForCurrentThread();
-        action();
-        long selfAfter = GC.GetAllocatedBytesForCurrentThread();
-        WorkerProbe.Counters = after;
-        StaticParallel.For(threads, threads, new WorkerProbe());
-        long total = selfAfter - self;
-        // Part 0 runs on the caller (already counted); part w ≥ 1 always runs on worker w.
-        for (int w = 1; w < threads; w++) total += after[w] - before[w];
-        return total;
-    }
-
-    /// <summary>Records each worker's allocation counter: with count = ThreadCount, part i runs on thread i.</summary>
-    private struct WorkerProbe : IParallelBody
-    {
-        public static long[] Counters = Array.Empty<long>();
-
-        public void Run(int start, int end)
-        {
-            for (int i = start; i < end; i++) Counters[i] = GC.GetAllocatedBytesForCurrentThread();
-        }
-    }
 }
 
+[Collection(KernelStateCollection.Name)]
 public class GemmTests
 {
     public static IEnumerable<object[]> Cases()
@@ -251,7 +216,7 @@ public class GemmTests
         var ws = new Workspace();
         GemmTestScope.WithThreads(threads, () =>
         {
-            long bytes = GemmTestScope.AllocatedBytes(() => Gemm.Multiply(false, false, m, n, k, a, k, b, n, c, n, false, ws));
+            long bytes = KernelThreadAllocations.Of(() => Gemm.Multiply(false, false, m, n, k, a, k, b, n, c, n, false, ws));
             Assert.Equal(0, bytes);
         });
     }

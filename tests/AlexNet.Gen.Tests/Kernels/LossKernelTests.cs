@@ -7,6 +7,7 @@ using static AlexNet.Gen.Tests.Reference.PointwiseTestUtil;
 
 namespace AlexNet.Gen.Tests.Kernels;
 
+[Collection(KernelStateCollection.Name)]
 public class LossKernelTests
 {
     private static int[] Labels(int batch, int classes, ulong seed)

@@ -7,6 +7,7 @@ using static AlexNet.Gen.Tests.Reference.PointwiseTestUtil;
 
 namespace AlexNet.Gen.Tests.Kernels;
 
+[Collection(KernelStateCollection.Name)]
 public unsafe class LrnKernelTests
 {
     // PyTorch nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2) (AlexNet): before 2, after 2, coefficient alpha/5.

@@ -7,6 +7,7 @@ using static AlexNet.Gen.Tests.Reference.PointwiseTestUtil;
 
 namespace AlexNet.Gen.Tests.Kernels;
 
+[Collection(KernelStateCollection.Name)]
 public unsafe class PoolingKernelTests
 {
     // ---- configs: (C, H, W) → (OH, OW), kernel, stride, pads top/left/bottom/right, count_include_pad ----

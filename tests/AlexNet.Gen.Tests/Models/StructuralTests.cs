@@ -5,6 +5,7 @@ using static AlexNet.Gen.Tests.Models.ModelTestUtil;
 namespace AlexNet.Gen.Tests.Models;
 
 /// <summary>Parameter counts and layouts of the AlexNets, argument guards, allocation-free inference, and one paper-AlexNet training step.</summary>
+[Collection(KernelStateCollection.Name)]
 public class StructuralTests
 {
     [Fact]
@@ -140,9 +141,9 @@ public class StructuralTests
         var input = Input(batch * TinyAlexNet.InputLength, 5);
         var output = new float[batch * TinyAlexNet.OutputLength];
         model.Forward(input, output, batch); // warm-up: buffers and JIT
-        Assert.Equal(0, MinimumAllocation(() => model.Forward(input, output, batch)));
+        Assert.Equal(0, KernelThreadAllocations.Of(() => model.Forward(input, output, batch)));
         model.Forward(input.AsSpan(0, TinyAlexNet.InputLength), output.AsSpan(0, TinyAlexNet.OutputLength), 1);
-        Assert.Equal(0, MinimumAllocation(() => model.Forward(input.AsSpan(0, TinyAlexNet.InputLength), output.AsSpan(0, TinyAlexNet.OutputLength), 1)));
+        Assert.Equal(0, KernelThreadAllocations.Of(() => model.Forward(input.AsSpan(0, TinyAlexNet.InputLength), output.AsSpan(0, TinyAlexNet.OutputLength), 1)));
     }
 
     [Fact]
@@ -161,7 +162,7 @@ public class StructuralTests
             model.BackwardFromOutputGradient(outputGradient);
         }
         Step();
-        Assert.Equal(0, MinimumAllocation(Step));
+        Assert.Equal(0, KernelThreadAllocations.Of(Step));
     }
 
     [Fact]
@@ -173,22 +174,5 @@ public class StructuralTests
         Assert.Equal(a, b);
         Assert.NotEqual(a, c);
         Assert.Contains(a, v => v != 0);
-    }
-
-    /// <summary>
-    /// Bytes allocated by <paramref name="action"/> (all threads, precise), the least of three runs, so that an
-    /// allocation by the test host's own threads in one window cannot fail the test while a real one shows every time.
-    /// </summary>
-    private static long MinimumAllocation(Action action)
-    {
-        long least = long.MaxValue;
-        for (int attempt = 0; attempt < 3; attempt++)
-        {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            action();
-            long after = GC.GetTotalAllocatedBytes(precise: true);
-            least = Math.Min(least, after - before);
-        }
-        return least;
     }
 }
