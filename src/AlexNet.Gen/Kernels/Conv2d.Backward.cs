@@ -39,14 +39,18 @@ public static partial class Conv2d
 
         int chunks = Math.Min(batch, GradientChunks);
         int lanes = Math.Min(StaticParallel.ThreadCount, chunks);
-        // dW GEMM: [Cout/g × P]·[P × depth]; dX GEMM: [depth × Cout/g]·[Cout/g × P]. Scratch fits the larger.
-        int weightLanes = lanes > 1 ? 1 : Gemm.ChooseLanes(g.OutPerGroup, g.Depth, g.Pixels);
-        int inputLanes = lanes > 1 || !wantInput ? 1 : Gemm.ChooseLanes(g.Depth, g.Pixels, g.OutPerGroup);
+        // Samples per GEMM: from the shape and the chunk size only, so the weight-gradient sums never depend on threads.
+        int block = Math.Min(g.BlockSamples, (batch + chunks - 1) / chunks);
+        int width = block * g.Pixels;
+        // dW GEMM: [Cout/g × width]·[width × depth]; dX GEMM: [depth × Cout/g]·[Cout/g × width]. Scratch fits the larger.
+        int weightLanes = lanes > 1 ? 1 : Gemm.ChooseLanes(g.OutPerGroup, g.Depth, width);
+        int inputLanes = lanes > 1 || !wantInput ? 1 : Gemm.ChooseLanes(g.Depth, width, g.OutPerGroup);
         int gemmLanes = Math.Max(weightLanes, inputLanes);
-        int packA = Math.Max(Gemm.PackASize(g.OutPerGroup, g.Pixels), wantInput ? Gemm.PackASize(g.Depth, g.OutPerGroup) : 0);
-        int packB = Math.Max(Gemm.PackBSize(g.Depth, g.Pixels), wantInput ? Gemm.PackBSize(g.Pixels, g.OutPerGroup) : 0);
-        int columns = g.IsPointwise ? 0 : g.Depth * g.Pixels;
-        int columnGradients = wantInput && !g.IsPointwise ? columns : 0;
+        int packA = Math.Max(Gemm.PackASize(g.OutPerGroup, width), wantInput ? Gemm.PackASize(g.Depth, g.OutPerGroup) : 0);
+        int packB = Math.Max(Gemm.PackBSize(g.Depth, width), wantInput ? Gemm.PackBSize(width, g.OutPerGroup) : 0);
+        int columns = g.IsPointwise && block == 1 ? 0 : g.Depth * width + ColumnSlack;
+        int columnGradients = wantInput ? columns : 0;
+        int gathered = block > 1 ? g.OutPerGroup * width : 0;
         int biasSize = g.HasBias ? g.OutChannels : 0;
         int partialSize = g.WeightSize + biasSize;
 
@@ -54,6 +58,7 @@ public static partial class Conv2d
         float[] packBBuffer = workspace.GetArray(Gemm.SlotPackB, lanes * gemmLanes * packB);
         float[] columnBuffer = workspace.GetArray(Gemm.SlotColumns, Math.Max(1, lanes * columns));
         float[] columnGradientBuffer = workspace.GetArray(Gemm.SlotColumnGradient, Math.Max(1, lanes * columnGradients));
+        float[] gatheredBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, Math.Max(1, lanes * gathered));
         float[] partialBuffer = workspace.GetArray(Gemm.SlotPartials, Math.Max(1, (chunks - 1) * partialSize));
         fixed (float* pIn = input)
         fixed (float* pW = weight)
@@ -65,14 +70,16 @@ public static partial class Conv2d
         fixed (float* pPackB = packBBuffer)
         fixed (float* pCols = columnBuffer)
         fixed (float* pDcols = columnGradientBuffer)
+        fixed (float* pGathered = gatheredBuffer)
         fixed (float* pPartials = partialBuffer)
         {
             var body = new BackwardBody
             {
                 G = g, Input = pIn, Weight = pW, OutputGradient = pDy, InputGradient = wantInput ? pDx : null,
                 WeightGradient = pDw, BiasGradient = g.HasBias ? pDb : null, Partials = pPartials, PartialSize = partialSize,
-                Batch = batch, Chunks = chunks, Lanes = lanes, WeightLanes = weightLanes, InputLanes = inputLanes,
+                Batch = batch, Chunks = chunks, Lanes = lanes, Block = block, WeightLanes = weightLanes, InputLanes = inputLanes,
                 Columns = pCols, ColumnsSize = columns, ColumnGradients = pDcols, ColumnGradientsSize = columnGradients,
+                Gathered = pGathered, GatheredSize = gathered,
                 PackA = pPackA, PackASize = packA * gemmLanes, PackB = pPackB, PackBSize = packB * gemmLanes,
             };
             if (lanes > 1) StaticParallel.For(lanes, lanes, body);
@@ -93,8 +100,9 @@ public static partial class Conv2d
     {
         public Geometry G;
         public float* Input, Weight, OutputGradient, InputGradient, WeightGradient, BiasGradient, Partials;
-        public float* Columns, ColumnGradients, PackA, PackB;
-        public int PartialSize, Batch, Chunks, Lanes, WeightLanes, InputLanes, ColumnsSize, ColumnGradientsSize, PackASize, PackBSize;
+        public float* Columns, ColumnGradients, Gathered, PackA, PackB;
+        public int PartialSize, Batch, Chunks, Lanes, Block, WeightLanes, InputLanes, ColumnsSize, ColumnGradientsSize, GatheredSize;
+        public int PackASize, PackBSize;
 
         public void Run(int start, int end)
         {
@@ -106,71 +114,95 @@ public static partial class Conv2d
                     float* dW = chunk == 0 ? WeightGradient : Partials + (nint)(chunk - 1) * PartialSize;
                     float* dB = chunk == 0 ? BiasGradient : BiasGradient == null ? null : dW + G.WeightSize;
                     var (n0, n1) = StaticParallel.Partition(Batch, Chunks, chunk);
-                    for (int n = n0; n < n1; n++)
-                        Sample(n, n == n0, dW, dB, lane);
+                    for (int n = n0; n < n1; n += Block)
+                        Samples(n, Math.Min(Block, n1 - n), n == n0, dW, dB, lane);
                 }
             }
         }
 
-        private readonly void Sample(int n, bool first, float* dW, float* dB, int lane)
+        /// <summary>
+        /// Samples [n, n + count) as one GEMM per group: their columns and output gradients side by side
+        /// ([depth × count·P], [Cout/g × count·P]), so dW sums the block's pixels in one pass (k = count·P).
+        /// A single sample uses its output gradient in place (and, pointwise, its input as the columns).
+        /// </summary>
+        private readonly void Samples(int n, int count, bool first, float* dW, float* dB, int lane)
         {
             Geometry g = G;
             float* cols = Columns + (nint)lane * ColumnsSize;
             float* dcols = ColumnGradients + (nint)lane * ColumnGradientsSize;
+            float* gathered = Gathered + (nint)lane * GatheredSize;
             float* packA = PackA + (nint)lane * PackASize;
             float* packB = PackB + (nint)lane * PackBSize;
-            float* x = Input + (nint)n * g.InputSize;
-            float* dy = OutputGradient + (nint)n * g.OutputSize;
-            float* dx = InputGradient == null ? null : InputGradient + (nint)n * g.InputSize;
-            int p = g.Pixels, depth = g.Depth, outG = g.OutPerGroup;
+            int p = g.Pixels, width = count * p, depth = g.Depth, outG = g.OutPerGroup;
+            bool direct = count == 1 && g.IsPointwise;
             for (int group = 0; group < g.Groups; group++)
             {
-                float* xg = x + (nint)group * g.InPerGroup * g.InPixels;
-                float* dyg = dy + (nint)group * outG * p;
+                float* colsG = cols;
+                if (direct)
+                {
+                    colsG = Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels;
+                }
+                else
+                {
+                    Im2Col(g, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, cols, width, count);
+                }
+                float* dyg = OutputGradient + (nint)n * g.OutputSize + (nint)group * outG * p;
+                if (count > 1)
+                {
+                    for (int oc = 0; oc < outG; oc++)
+                        for (int i = 0; i < count; i++)
+                            new ReadOnlySpan<float>(dyg + (nint)i * g.OutputSize + (nint)oc * p, p)
+                                .CopyTo(new Span<float>(gathered + (nint)oc * width + (nint)i * p, p));
+                    dyg = gathered;
+                }
                 float* wg = Weight + (nint)group * outG * depth;
                 float* dwg = dW + (nint)group * outG * depth;
-                float* colsG = xg;
-                if (!g.IsPointwise)
-                {
-                    Im2Col(g, xg, cols);
-                    colsG = cols;
-                }
-                // dW_g (+)= dY_g [outG × P] · columnsᵀ [P × depth]; the first sample of a chunk overwrites.
-                Gemm.MultiplyCore(false, true, outG, depth, p, dyg, p, colsG, p, dwg, depth, !first, packA, packB, WeightLanes);
+                // dW_g (+)= dY_g [outG × width] · columnsᵀ [width × depth]; the first block of a chunk overwrites.
+                Gemm.MultiplyCore(false, true, outG, depth, width, dyg, width, colsG, width, dwg, depth, !first, packA, packB, WeightLanes);
 
-                if (dx != null)
+                if (InputGradient != null)
                 {
-                    float* dxg = dx + (nint)group * g.InPerGroup * g.InPixels;
-                    // dcolumns = W_gᵀ [depth × outG] · dY_g [outG × P]; pointwise: that is dX_g itself.
-                    float* target = g.IsPointwise ? dxg : dcols;
-                    Gemm.MultiplyCore(true, false, depth, p, outG, wg, depth, dyg, p, target, p, false, packA, packB, InputLanes);
-                    if (!g.IsPointwise) Col2Im(g, dcols, dxg);
+                    // dcolumns = W_gᵀ [depth × outG] · dY_g [outG × width]; one pointwise sample: that is dX_g itself.
+                    float* dxg = InputGradient + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels;
+                    float* target = direct ? dxg : dcols;
+                    Gemm.MultiplyCore(true, false, depth, width, outG, wg, depth, dyg, width, target, width, false, packA, packB, InputLanes);
+                    if (!direct)
+                        for (int i = 0; i < count; i++)
+                            Col2Im(g, dcols + (nint)i * p, dxg + (nint)i * g.InputSize, width);
                 }
             }
             if (dB != null)
-                for (int oc = 0; oc < g.OutChannels; oc++)
+                for (int i = 0; i < count; i++)
                 {
-                    float s = Gemm.Sum(dy + (nint)oc * p, p);
-                    dB[oc] = first ? s : dB[oc] + s;
+                    float* dy = OutputGradient + (nint)(n + i) * g.OutputSize;
+                    bool overwrite = first && i == 0;
+                    for (int oc = 0; oc < g.OutChannels; oc++)
+                    {
+                        float s = Gemm.Sum(dy + (nint)oc * p, p);
+                        dB[oc] = overwrite ? s : dB[oc] + s;
+                    }
                 }
         }
     }
 
     /// <summary>
     /// The adjoint of <see cref="Im2Col"/>: dx[c, ih, iw] = Σ of the column gradients that read it, visited in
-    /// the same (c, kh, kw, oh, ow) order as im2col, so the summation order is fixed.
+    /// the same (c, kh, kw, oh, ow) order as im2col, so the summation order is fixed. Rows of
+    /// <paramref name="dcols"/> are <paramref name="rowStride"/> floats apart (default: the pixel count).
     /// </summary>
-    internal static unsafe void Col2Im(in Geometry g, float* dcols, float* dx)
+    internal static unsafe void Col2Im(in Geometry g, float* dcols, float* dx, int rowStride = 0)
     {
+        if (rowStride == 0) rowStride = g.Pixels;
         new Span<float>(dx, g.InPerGroup * g.InPixels).Clear();
-        float* d = dcols;
+        int row = 0;
         for (int c = 0; c < g.InPerGroup; c++)
         {
             float* dxc = dx + (nint)c * g.InPixels;
             for (int kh = 0; kh < g.KernelHeight; kh++)
             {
-                for (int kw = 0; kw < g.KernelWidth; kw++)
+                for (int kw = 0; kw < g.KernelWidth; kw++, row++)
                 {
+                    float* d = dcols + (nint)row * rowStride;
                     g.ValidColumns(kw, out int ow0, out int ow1);
                     int iw0 = ow0 * g.StrideWidth + kw - g.PadLeft;
                     int count = ow1 - ow0;

@@ -14,15 +14,20 @@ namespace AlexNet.Gen.Kernels;
 /// </summary>
 /// <remarks>
 /// Parallelism: whole samples per thread when the batch splits evenly (each lane owns its im2col panel and
-/// GEMM scratch), otherwise one sample at a time with the GEMM itself split. Either way every output element
-/// is computed by the same arithmetic, so the result does not depend on <see cref="StaticParallel.ThreadCount"/>.
-/// Workspace slots: see <see cref="Gemm"/> (0, 1 packing; 2 columns; 3 gradient partials; 4 column gradients).
+/// GEMM scratch), otherwise one block of samples at a time with the GEMM itself split. Small feature maps put the
+/// columns of several samples side by side in one GEMM (<see cref="Geometry.BlockSamples"/>). Either way every
+/// output element is computed by the same arithmetic, so the result does not depend on
+/// <see cref="StaticParallel.ThreadCount"/>. Workspace slots: see <see cref="Gemm"/> (0, 1 packing; 2 columns;
+/// 3 gradient partials; 4 column gradients; 5 block output or gathered output gradients).
 /// </remarks>
 public static partial class Conv2d
 {
     /// <summary>Fixed number of batch chunks whose weight/bias gradients are summed separately, then added in
     /// chunk order: enough to keep up to this many threads busy, and independent of the thread count.</summary>
     internal const int GradientChunks = 4;
+
+    /// <summary>Columns a blocked convolution GEMM aims for (see <see cref="Geometry.BlockSamples"/>).</summary>
+    internal const int BlockColumns = 384;
 
     /// <summary>input [batch, InChannels, InHeight, InWidth] → output [batch, OutChannels, OutHeight, OutWidth].</summary>
     public static unsafe void Forward<T>(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
@@ -41,14 +46,18 @@ public static partial class Conv2d
         // Whole samples per lane when that balances; else samples in turn with a parallel GEMM.
         bool perSample = threads > 1 && batch >= threads && (batch % threads == 0 || batch >= 4 * threads);
         int lanes = perSample ? threads : 1;
-        int gemmLanes = perSample ? 1 : Gemm.ChooseLanes(g.OutPerGroup, g.Pixels, g.Depth);
+        int block = Math.Min(g.BlockSamples, (batch + lanes - 1) / lanes);
+        int width = block * g.Pixels;
+        int gemmLanes = perSample ? 1 : Gemm.ChooseLanes(g.OutPerGroup, width, g.Depth);
         int packA = Gemm.PackASize(g.OutPerGroup, g.Depth);
-        int packB = Gemm.PackBSize(g.Pixels, g.Depth);
-        int columns = g.IsPointwise ? 0 : g.Depth * g.Pixels;
+        int packB = Gemm.PackBSize(width, g.Depth);
+        int columns = g.IsPointwise && block == 1 ? 0 : g.Depth * width + ColumnSlack;
+        int blockOutput = block > 1 ? g.OutPerGroup * width : 0;
 
         float[] packABuffer = workspace.GetArray(Gemm.SlotPackA, lanes * gemmLanes * packA);
         float[] packBBuffer = workspace.GetArray(Gemm.SlotPackB, lanes * gemmLanes * packB);
         float[] columnBuffer = workspace.GetArray(Gemm.SlotColumns, Math.Max(1, lanes * columns));
+        float[] blockBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, Math.Max(1, lanes * blockOutput));
         fixed (float* pIn = input)
         fixed (float* pW = weight)
         fixed (float* pB = bias)
@@ -56,12 +65,13 @@ public static partial class Conv2d
         fixed (float* pPackA = packABuffer)
         fixed (float* pPackB = packBBuffer)
         fixed (float* pCols = columnBuffer)
+        fixed (float* pBlock = blockBuffer)
         {
             var body = new ForwardBody
             {
                 G = g, Input = pIn, Weight = pW, Bias = g.HasBias ? pB : null, Output = pOut, Batch = batch, Lanes = lanes,
-                GemmLanes = gemmLanes, Columns = pCols, ColumnsSize = columns, PackA = pPackA, PackASize = packA * gemmLanes,
-                PackB = pPackB, PackBSize = packB * gemmLanes,
+                Block = block, GemmLanes = gemmLanes, Columns = pCols, ColumnsSize = columns, BlockOutput = pBlock,
+                BlockOutputSize = blockOutput, PackA = pPackA, PackASize = packA * gemmLanes, PackB = pPackB, PackBSize = packB * gemmLanes,
             };
             if (lanes > 1) StaticParallel.For(lanes, lanes, body);
             else body.Run(0, 1);
@@ -71,8 +81,8 @@ public static partial class Conv2d
     private unsafe struct ForwardBody : IParallelBody
     {
         public Geometry G;
-        public float* Input, Weight, Bias, Output, Columns, PackA, PackB;
-        public int Batch, Lanes, GemmLanes, ColumnsSize, PackASize, PackBSize;
+        public float* Input, Weight, Bias, Output, Columns, BlockOutput, PackA, PackB;
+        public int Batch, Lanes, Block, GemmLanes, ColumnsSize, BlockOutputSize, PackASize, PackBSize;
 
         public void Run(int start, int end)
         {
@@ -80,9 +90,15 @@ public static partial class Conv2d
             {
                 var (n0, n1) = StaticParallel.Partition(Batch, Lanes, lane);
                 float* cols = Columns + (nint)lane * ColumnsSize;
+                float* blockOutput = BlockOutput + (nint)lane * BlockOutputSize;
                 float* packA = PackA + (nint)lane * PackASize;
                 float* packB = PackB + (nint)lane * PackBSize;
-                for (int n = n0; n < n1; n++) Sample(n, cols, packA, packB);
+                for (int n = n0; n < n1; n += Block)
+                {
+                    int count = Math.Min(Block, n1 - n);
+                    if (count == 1) Sample(n, cols, packA, packB);
+                    else Samples(n, count, cols, blockOutput, packA, packB);
+                }
             }
         }
 
@@ -116,38 +132,143 @@ public static partial class Conv2d
                     TensorPrimitives.Add(row, Bias[oc], row);
                 }
         }
+
+        /// <summary>
+        /// <paramref name="count"/> samples in one GEMM: their columns side by side ([depth × count·P]), so small
+        /// feature maps still give the micro-kernel wide panels and the weights are packed once per block. Each
+        /// output element goes through the same arithmetic in the same k order as in <see cref="Sample"/>.
+        /// </summary>
+        private readonly void Samples(int n, int count, float* cols, float* blockOutput, float* packA, float* packB)
+        {
+            Geometry g = G;
+            int p = g.Pixels, width = count * p, outG = g.OutPerGroup;
+            for (int group = 0; group < g.Groups; group++)
+            {
+                Im2Col(g, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, cols, width, count);
+                float* wg = Weight + (nint)group * outG * g.Depth;
+                Gemm.MultiplyCore(false, false, outG, width, g.Depth, wg, g.Depth, cols, width, blockOutput, width,
+                    false, packA, packB, GemmLanes);
+                // Scatter [outG × count·P] back to NCHW, adding the bias on the way.
+                for (int oc = 0; oc < outG; oc++)
+                {
+                    int channel = group * outG + oc;
+                    for (int i = 0; i < count; i++)
+                    {
+                        var source = new ReadOnlySpan<float>(blockOutput + (nint)oc * width + (nint)i * p, p);
+                        var row = new Span<float>(Output + (nint)(n + i) * g.OutputSize + (nint)channel * p, p);
+                        if (Bias != null) TensorPrimitives.Add(source, Bias[channel], row);
+                        else source.CopyTo(row);
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>
-    /// columns[(c·KH + kh)·KW + kw, oh·OW + ow] = x[c, oh·SH + kh − PadTop, ow·SW + kw − PadLeft], zero outside
-    /// the image. Each row is filled in runs: zeros, the valid span (a copy when the stride is 1), zeros.
+    /// columns[(c·KH + kh)·KW + kw, s·P + oh·OW + ow] = x_s[c, oh·SH + kh − PadTop, ow·SW + kw − PadLeft] for the
+    /// <paramref name="samples"/> samples s (<paramref name="sampleStride"/> floats apart, P = OH·OW), zero outside the
+    /// image. Rows are <paramref name="rowStride"/> floats apart (default P), so several samples' columns sit side by
+    /// side in one wider matrix.
     /// </summary>
-    internal static unsafe void Im2Col(in Geometry g, float* x, float* cols)
+    /// <remarks>
+    /// Narrow stride-1 rows (OW ≤ <see cref="MaskedRowLimit"/>, the small feature maps where a copy call per output
+    /// row costs more than the copy) take one masked 8-wide load per 8 outputs: lanes outside the image read as zero
+    /// without touching memory. Their full-width stores may run up to 7 floats past a row segment, into the next
+    /// segment of the same matrix row (written later: samples and output rows go in increasing order) or past the
+    /// matrix row into the next one (written later too) or, after the last row, into the
+    /// <see cref="ColumnSlack"/> floats every column buffer keeps at its end. Other rows are filled in runs: zeros,
+    /// the valid span (a copy when the stride is 1, else gathers), zeros.
+    /// </remarks>
+    internal static unsafe void Im2Col(in Geometry g, float* x, float* cols, int rowStride = 0, int samples = 1, int sampleStride = 0)
     {
-        float* d = cols;
+        if (rowStride == 0) rowStride = g.Pixels;
+        if (sampleStride == 0) sampleStride = g.InputSize;
+        if (Avx.IsSupported && g.StrideWidth == 1 && g.OutWidth <= MaskedRowLimit && g.KernelWidth <= 64)
+        {
+            Im2ColMasked(g, x, cols, rowStride, samples, sampleStride);
+            return;
+        }
+        int row = 0;
         for (int c = 0; c < g.InPerGroup; c++)
         {
-            float* xc = x + (nint)c * g.InPixels;
             for (int kh = 0; kh < g.KernelHeight; kh++)
             {
-                for (int kw = 0; kw < g.KernelWidth; kw++)
+                for (int kw = 0; kw < g.KernelWidth; kw++, row++)
                 {
                     g.ValidColumns(kw, out int ow0, out int ow1);
                     int iw0 = ow0 * g.StrideWidth + kw - g.PadLeft;
-                    for (int oh = 0; oh < g.OutHeight; oh++, d += g.OutWidth)
+                    for (int s = 0; s < samples; s++)
                     {
-                        int ih = oh * g.StrideHeight + kh - g.PadTop;
-                        if ((uint)ih >= (uint)g.InHeight || ow0 >= ow1)
+                        float* xc = x + (nint)s * sampleStride + (nint)c * g.InPixels;
+                        float* d = cols + (nint)row * rowStride + (nint)s * g.Pixels;
+                        for (int oh = 0; oh < g.OutHeight; oh++, d += g.OutWidth)
                         {
-                            new Span<float>(d, g.OutWidth).Clear();
-                            continue;
+                            int ih = oh * g.StrideHeight + kh - g.PadTop;
+                            if ((uint)ih >= (uint)g.InHeight || ow0 >= ow1)
+                            {
+                                new Span<float>(d, g.OutWidth).Clear();
+                                continue;
+                            }
+                            for (int ow = 0; ow < ow0; ow++) d[ow] = 0f;
+                            float* src = xc + (nint)ih * g.InWidth + iw0;
+                            int count = ow1 - ow0;
+                            if (g.StrideWidth == 1) new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(d + ow0, count));
+                            else GatherRow(src, g.StrideWidth, d + ow0, count);
+                            for (int ow = ow1; ow < g.OutWidth; ow++) d[ow] = 0f;
                         }
-                        for (int ow = 0; ow < ow0; ow++) d[ow] = 0f;
-                        float* src = xc + (nint)ih * g.InWidth + iw0;
-                        int count = ow1 - ow0;
-                        if (g.StrideWidth == 1) new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(d + ow0, count));
-                        else GatherRow(src, g.StrideWidth, d + ow0, count);
-                        for (int ow = ow1; ow < g.OutWidth; ow++) d[ow] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Widest output row that <see cref="Im2Col"/> fills with masked loads.</summary>
+    internal const int MaskedRowLimit = 32;
+
+    /// <summary>Floats a column buffer keeps past its matrix for the masked im2col's overhanging stores.</summary>
+    internal const int ColumnSlack = 16;
+
+    [SkipLocalsInit]
+    private static unsafe void Im2ColMasked(in Geometry g, float* x, float* cols, int rowStride, int samples, int sampleStride)
+    {
+        int chunks = (g.OutWidth + 7) / 8;
+        int kernelWidth = g.KernelWidth;
+        // masks[kw·chunks + t], lane j: output column ow = 8t + j reads inside the image for this kw.
+        Vector256<float>* masks = stackalloc Vector256<float>[kernelWidth * chunks];
+        for (int kw = 0; kw < kernelWidth; kw++)
+        {
+            g.ValidColumns(kw, out int ow0, out int ow1);
+            for (int t = 0; t < chunks; t++)
+            {
+                Vector256<int> lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) + Vector256.Create(8 * t);
+                Vector256<int> inside = Vector256.GreaterThanOrEqual(lane, Vector256.Create(ow0)) & Vector256.LessThan(lane, Vector256.Create(ow1));
+                masks[kw * chunks + t] = inside.AsSingle();
+            }
+        }
+        int row = 0;
+        for (int c = 0; c < g.InPerGroup; c++)
+        {
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                for (int kw = 0; kw < kernelWidth; kw++, row++)
+                {
+                    Vector256<float>* mask = masks + kw * chunks;
+                    int shift = kw - g.PadLeft;
+                    for (int s = 0; s < samples; s++)
+                    {
+                        float* xc = x + (nint)s * sampleStride + (nint)c * g.InPixels;
+                        float* d = cols + (nint)row * rowStride + (nint)s * g.Pixels;
+                        for (int oh = 0; oh < g.OutHeight; oh++, d += g.OutWidth)
+                        {
+                            int ih = oh * g.StrideHeight + kh - g.PadTop;
+                            if ((uint)ih >= (uint)g.InHeight)
+                            {
+                                for (int t = 0; t < chunks; t++) Vector256.Store(Vector256<float>.Zero, d + 8 * t);
+                                continue;
+                            }
+                            float* src = xc + (nint)ih * g.InWidth + shift;
+                            for (int t = 0; t < chunks; t++) Vector256.Store(Avx.MaskLoad(src + 8 * t, mask[t]), d + 8 * t);
+                        }
                     }
                 }
             }
@@ -207,6 +328,22 @@ public static partial class Conv2d
         public int OutPerGroup => OutChannels / Groups;
         public int InPixels => InHeight * InWidth;
         public int Pixels => OutHeight * OutWidth;
+        /// <summary>
+        /// Samples whose columns go side by side into one GEMM: enough for about <see cref="BlockColumns"/>
+        /// columns (small feature maps otherwise leave the micro-kernel narrow panels and repack the weights per
+        /// sample), at most 16, and at most 4 Mi floats of columns. Depends on the shape only, never on the thread
+        /// count, because the weight gradient's summation order follows it.
+        /// </summary>
+        public int BlockSamples
+        {
+            get
+            {
+                int byWidth = (BlockColumns + Pixels - 1) / Pixels;
+                long byMemory = (4L << 20) / Math.Max(1L, (long)Depth * Pixels);
+                return (int)Math.Max(1, Math.Min(Math.Min(byWidth, 16), byMemory));
+            }
+        }
+
         /// <summary>GEMM depth: weights per output channel (Cin/g·KH·KW).</summary>
         public int Depth => InPerGroup * KernelHeight * KernelWidth;
         public int InputSize => InChannels * InPixels;

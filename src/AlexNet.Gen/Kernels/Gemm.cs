@@ -17,7 +17,9 @@ namespace AlexNet.Gen.Kernels;
 /// <item>2 — convolution im2col panels, one per lane (<see cref="SlotColumns"/>).</item>
 /// <item>3 — per-chunk partial weight/bias gradients (<see cref="SlotPartials"/>).</item>
 /// <item>4 — convolution column gradients before col2im, one per lane (<see cref="SlotColumnGradient"/>).</item>
-/// <item>5–7 — reserved.</item>
+/// <item>5 — a blocked convolution's output (forward) or gathered output gradients (backward), one per lane
+/// (<see cref="SlotBlockMatrix"/>).</item>
+/// <item>6–7 — reserved.</item>
 /// </list>
 /// <para>
 /// Determinism: work is split over M or N only (never K), and every element of C goes through the same
@@ -31,6 +33,7 @@ public static partial class Gemm
     internal const int SlotColumns = 2;
     internal const int SlotPartials = 3;
     internal const int SlotColumnGradient = 4;
+    internal const int SlotBlockMatrix = 5;
 
     /// <summary>Multiply-adds below which a GEMM stays on one thread (a fork/join costs tens of microseconds).</summary>
     internal const long ParallelThreshold = 1L << 20;

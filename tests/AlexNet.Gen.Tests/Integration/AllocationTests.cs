@@ -20,7 +20,7 @@ namespace AlexNet.Gen.Tests.Integration;
 [Collection(KernelStateCollection.Name)]
 public class AllocationTests
 {
-    private const int Batch = 16, StepsPerWindow = 20, Windows = 3;
+    private const int Batch = 16, StepsPerWindow = 20, Windows = 3, WarmUpMilliseconds = 500;
     private readonly ITestOutputHelper _output;
 
     public AllocationTests(ITestOutputHelper output) => _output = output;
@@ -66,6 +66,19 @@ public class AllocationTests
     private void AssertSteadyStateAllocationFree(Action step, string what)
     {
         step(); // the first call at this batch size grows the buffers and the kernels' workspace
+        // Then warm up for a while: the runtime itself allocates a few kilobytes once on these threads at some point in
+        // the first calls (seen in full-suite runs only: 8,016 bytes in one window, at a moment that varies, while other
+        // threads allocated too, consistent with tiered compilation replacing methods). That is a one-off, not a
+        // per-step allocation; the windows below still fail on any allocation that recurs or that happens later.
+        var warmUp = System.Diagnostics.Stopwatch.StartNew();
+        long warmUpStart = KernelThreadAllocations.Sum();
+        int warmUpSteps = 0;
+        while (warmUpSteps < StepsPerWindow || warmUp.ElapsedMilliseconds < WarmUpMilliseconds)
+        {
+            step();
+            warmUpSteps++;
+        }
+        long warmUpBytes = KernelThreadAllocations.Sum() - warmUpStart;
         long[] network = new long[Windows], total = new long[Windows];
         for (int w = 0; w < Windows; w++)
         {
@@ -75,7 +88,7 @@ public class AllocationTests
             network[w] = KernelThreadAllocations.Sum() - network0;
             total[w] = GC.GetTotalAllocatedBytes(precise: true) - total0;
         }
-        _output.WriteLine($"{what}, bytes per {StepsPerWindow}-call window: caller + {StaticParallel.ThreadCount - 1} worker(s) " +
+        _output.WriteLine($"{what}: warm-up {warmUpSteps} calls, {warmUpBytes} bytes; bytes per {StepsPerWindow}-call window: caller + {StaticParallel.ThreadCount - 1} worker(s) " +
             $"[{string.Join(", ", network)}]; whole process incl. test runner [{string.Join(", ", total)}]");
         Assert.All(network, bytes => Assert.True(bytes == 0,
             $"{what} allocated {bytes} bytes on the caller and kernel workers in {StepsPerWindow} calls: [{string.Join(", ", network)}]"));

@@ -40,7 +40,46 @@ public class ColumnAndPackingPathTests
         { 51, 3, 3, 0, 17, 1 },
         { 27, 5, 1, 2, 27, 2 },
         { 13, 3, 1, 1, 13, 2 },
+        // stride-1 rows of at most 32 columns take the masked-load path: 7, 8, 9, 28 and 32 columns, a kernel wider
+        // than the image, and padding only on one side through the output size
+        { 7, 3, 1, 1, 7, 3 },
+        { 8, 1, 1, 0, 8, 2 },
+        { 9, 5, 1, 2, 9, 1 },
+        { 28, 3, 1, 1, 28, 1 },
+        { 32, 3, 1, 1, 32, 1 },
+        { 4, 7, 1, 3, 4, 2 },
+        { 6, 2, 1, 0, 6, 1 },
     };
+
+    /// <summary>
+    /// Several samples side by side (the blocked convolution): sample s's columns start at s·P in each row of a
+    /// wider matrix, every element is written, nothing outside the matrix and its slack is touched, on both the
+    /// masked-load path (stride 1, narrow rows) and the run-filling path.
+    /// </summary>
+    [Theory]
+    [InlineData(7, 3, 1, 1, 7, 2, 3)]
+    [InlineData(14, 3, 1, 1, 14, 3, 2)]
+    [InlineData(9, 5, 1, 2, 9, 1, 5)]
+    [InlineData(33, 3, 2, 1, 16, 2, 2)]
+    [InlineData(40, 3, 1, 1, 40, 1, 2)]
+    public unsafe void BlockIm2ColPutsSamplesSideBySide(int size, int kernel, int stride, int pad, int outSize, int channels, int samples)
+    {
+        var g = new Conv2d.Geometry(channels, size, size, 1, outSize, outSize, kernel, kernel, stride, stride, pad, pad, 1, false);
+        float[] x = Ref.GemmRandom(samples * g.InputSize, 33);
+        int width = samples * g.Pixels, guard = 64;
+        var cols = new float[g.Depth * width + Conv2d.ColumnSlack + guard];
+        Array.Fill(cols, float.NaN);
+        fixed (float* px = x) fixed (float* pc = cols) Conv2d.Im2Col(g, px, pc, width, samples);
+        for (int s = 0; s < samples; s++)
+        {
+            float[] expected = NaiveColumns(g, x.AsSpan(s * g.InputSize, g.InputSize).ToArray());
+            for (int row = 0; row < g.Depth; row++)
+                GemmTestScope.AssertBitwiseEqual(expected.AsSpan(row * g.Pixels, g.Pixels), cols.AsSpan(row * width + s * g.Pixels, g.Pixels),
+                    $"sample {s}, column row {row}");
+        }
+        for (int i = g.Depth * width + Conv2d.ColumnSlack; i < cols.Length; i++)
+            Assert.True(float.IsNaN(cols[i]), $"im2col wrote element {i}, past the matrix and its slack");
+    }
 
     [Theory]
     [MemberData(nameof(Geometries))]
@@ -49,10 +88,10 @@ public class ColumnAndPackingPathTests
         var g = new Conv2d.Geometry(channels, size, size, 1, outSize, outSize, kernel, kernel, stride, stride, pad, pad, 1, false);
         float[] x = Ref.GemmRandom(channels * size * size, 31);
         float[] expected = NaiveColumns(g, x);
-        var cols = new float[expected.Length];
+        var cols = new float[expected.Length + Conv2d.ColumnSlack];
         Array.Fill(cols, float.NaN); // every element must be written
         fixed (float* px = x) fixed (float* pc = cols) Conv2d.Im2Col(g, px, pc);
-        GemmTestScope.AssertBitwiseEqual(expected, cols, "im2col");
+        GemmTestScope.AssertBitwiseEqual(expected, cols.AsSpan(0, expected.Length), "im2col");
 
         // col2im is the adjoint: dx[i] = Σ of the column entries that read x[i], summed in (row, column) order.
         float[] dcols = Ref.GemmRandom(expected.Length, 32);
