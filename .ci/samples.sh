@@ -57,6 +57,9 @@ best=$(tail -n +2 "$tmp/a/metrics.csv" | cut -d, -f5 | sort -g | tail -1)
 want=$(awk -v a="$best" 'BEGIN { printf "%.2f", 100 * a }')
 grep -q "^Test accuracy: $want %" "$tmp/e.log" || { cat "$tmp/e.log"; fail "--eval-only should report $want %"; }
 ok "--eval-only best.safetensors: $want %"
+sample --eval-only "$tmp/a/best.safetensors" --test-limit 1000 --no-mirror > "$tmp/e1.log"
+grep -q "^Test accuracy: [0-9.]* %" "$tmp/e1.log" || { cat "$tmp/e1.log"; fail "--eval-only --no-mirror printed no accuracy"; }
+ok "--eval-only --no-mirror (each test image once): $(grep -o '^Test accuracy: [0-9.]* %' "$tmp/e1.log")"
 
 # 5. predict: a PNG exported from test image 0 gives exactly the probabilities of the test tensor itself.
 sample export-png 0 "$tmp/test0.png"

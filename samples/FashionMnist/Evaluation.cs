@@ -58,8 +58,12 @@ public sealed class EvaluationReport
 /// <summary>Inference helpers shared by training, --eval-only and predict.</summary>
 public static class Evaluation
 {
-    /// <summary>Runs <see cref="INetwork.Forward"/> over the whole data set in order, in batches of <paramref name="batchSize"/>.</summary>
-    public static EvaluationReport Evaluate(INetwork network, ImageDataset data, int batchSize)
+    /// <summary>
+    /// Runs <see cref="INetwork.Forward"/> over the whole data set in order, in batches of <paramref name="batchSize"/>;
+    /// with <paramref name="mirrored"/>, each image's class probabilities are the mean of those for the image and its
+    /// mirror image (as <see cref="AlexNet.Gen.Training.TrainerOptions.MirroredEvaluation"/>).
+    /// </summary>
+    public static EvaluationReport Evaluate(INetwork network, ImageDataset data, int batchSize, bool mirrored)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
@@ -69,30 +73,57 @@ public static class Evaluation
         int k = network.OutputLength;
         var confusion = new int[k, k];
         var output = new float[batchSize * k];
+        var mirrorOutput = mirrored ? new float[batchSize * k] : Array.Empty<float>();
+        var mirrorImages = mirrored ? new float[batchSize * data.SampleLength] : Array.Empty<float>();
         var probabilities = new double[k];
+        var mirrorProbabilities = new double[k];
         double lossSum = 0;
         for (int start = 0; start < data.Count; start += batchSize)
         {
             int n = Math.Min(batchSize, data.Count - start);
             var input = data.Images.AsSpan(start * data.SampleLength, n * data.SampleLength);
             network.Forward(input, output.AsSpan(0, n * k), n);
+            if (mirrored)
+            {
+                ImageAugmentation.MirrorRows(input, mirrorImages.AsSpan(0, n * data.SampleLength), network.InputWidth);
+                network.Forward(mirrorImages.AsSpan(0, n * data.SampleLength), mirrorOutput.AsSpan(0, n * k), n);
+            }
             for (int i = 0; i < n; i++)
             {
-                var row = output.AsSpan(i * k, k);
                 int label = data.Labels[start + i];
-                if (network.OutputsProbabilities)
+                Probabilities(network, output.AsSpan(i * k, k), probabilities);
+                if (mirrored)
                 {
-                    for (int c = 0; c < k; c++) probabilities[c] = row[c];
-                }
-                else
-                {
-                    Softmax(row, probabilities);
+                    Probabilities(network, mirrorOutput.AsSpan(i * k, k), mirrorProbabilities);
+                    for (int c = 0; c < k; c++) probabilities[c] = 0.5 * (probabilities[c] + mirrorProbabilities[c]);
                 }
                 lossSum += -Math.Log(Math.Max(probabilities[label], 1e-12));
-                confusion[label, ArgMax(row)]++;
+                confusion[label, ArgMax(probabilities)]++;
             }
         }
         return new EvaluationReport(confusion, lossSum);
+    }
+
+    /// <summary>Class probabilities of one image (<paramref name="input"/>), averaged with its mirror image's when asked.</summary>
+    public static void Predict(INetwork network, float[] input, float[] output, double[] probabilities, bool mirrored)
+    {
+        network.Forward(input, output, 1);
+        Probabilities(network, output, probabilities);
+        if (!mirrored) return;
+        var mirror = new float[input.Length];
+        ImageAugmentation.MirrorRows(input, mirror, network.InputWidth);
+        var mirrorProbabilities = new double[probabilities.Length];
+        network.Forward(mirror, output, 1);
+        Probabilities(network, output, mirrorProbabilities);
+        for (int c = 0; c < probabilities.Length; c++) probabilities[c] = 0.5 * (probabilities[c] + mirrorProbabilities[c]);
+    }
+
+    private static void Probabilities(INetwork network, ReadOnlySpan<float> row, Span<double> probabilities)
+    {
+        if (network.OutputsProbabilities)
+            for (int c = 0; c < row.Length; c++) probabilities[c] = row[c];
+        else
+            Softmax(row, probabilities);
     }
 
     /// <summary>Numerically stable softmax in double precision.</summary>
@@ -112,6 +143,16 @@ public static class Evaluation
     }
 
     /// <summary>Index of the first largest value.</summary>
+    public static int ArgMax(ReadOnlySpan<double> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+        {
+            if (values[i] > values[best]) best = i;
+        }
+        return best;
+    }
+
     public static int ArgMax(ReadOnlySpan<float> values)
     {
         int best = 0;

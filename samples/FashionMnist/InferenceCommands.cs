@@ -19,7 +19,7 @@ public static class InferenceCommands
         if (options.Threads is int threads) AlexNet.Gen.Kernels.StaticParallel.ThreadCount = threads;
         var model = LoadModel(options.CheckpointPath!);
         var test = LoadTest(options.DataDirectory, options.TestLimit);
-        var report = Evaluation.Evaluate(model, test, options.BatchSize ?? DefaultEvaluationBatch);
+        var report = Evaluation.Evaluate(model, test, options.BatchSize ?? DefaultEvaluationBatch, options.Mirror);
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"Test accuracy: {100 * report.Accuracy:F2} % ({report.Correct:N0} / {report.Count:N0} images), loss {report.Loss:F4} ({options.CheckpointPath})")));
         Reports.PrintClassTables(console, report, FashionMnist.ClassNames, $"Test set: {options.CheckpointPath}");
@@ -70,8 +70,7 @@ public static class InferenceCommands
                 PngImages.ToTensor(gray, input, FashionMnist.Normalization);
             }
 
-            model.Forward(input, output, 1);
-            Evaluation.Softmax(output, probabilities);
+            Evaluation.Predict(model, input, output, probabilities, options.Mirror);
             console.MarkupLine(Markup.Escape(label is null ? image : $"{image} (label: {label})"));
             int rank = 1;
             foreach (var (c, p) in Evaluation.Top(probabilities, 3))

@@ -55,7 +55,12 @@ public sealed class SampleOptions
     public int? TestLimit { get; set; }
     public bool Plain { get; set; }
     public bool Invert { get; set; }
+    /// <summary>Random crops (padding 2) in training, on top of the flips.</summary>
     public bool Augment { get; set; }
+    /// <summary>Random horizontal flips in training (default on).</summary>
+    public bool Flip { get; set; } = true;
+    /// <summary>Evaluate each test image averaged with its mirror image (default on).</summary>
+    public bool Mirror { get; set; } = true;
     public List<string> Images { get; } = new();
     public int ExportIndex { get; set; }
     public string? ExportPath { get; set; }
@@ -99,8 +104,12 @@ public static class CommandLine
           --stop-after N       end this run after N epochs (continue later with --resume)
           --train-limit N      train on the first N training images only
           --test-limit N       evaluate on the first N test images only
-          --augment            random crop (padding 2) and horizontal flips; off by default because the
-                               default 8-epoch schedule is too short to profit from them
+          --no-flip            train without random horizontal flips (on by default)
+          --augment            also train on random crops (padding 2); the default 8-epoch schedule is too
+                               short to profit from them
+          --no-mirror          evaluate each test image once; by default its prediction is the mean of the
+                               softmax outputs for the image and its mirror image (the AlexNet paper's
+                               test-time reflections)
           --plain              one line per epoch instead of live progress (automatic when output is redirected)
           --help               show this text
 
@@ -160,6 +169,8 @@ public static class CommandLine
                 case "--plain": o.Plain = true; break;
                 case "--invert": o.Invert = true; break;
                 case "--augment": o.Augment = true; break;
+                case "--no-flip": o.Flip = false; break;
+                case "--no-mirror": o.Mirror = false; break;
                 default: throw new UsageException($"Unknown option {a}.");
             }
         }
@@ -174,7 +185,7 @@ public static class CommandLine
                 {
                     if (!image.StartsWith("test:", StringComparison.Ordinal)) RequireFile(image, "image");
                 }
-                RejectTrainingOptions(o, seen, "predict", "--data", "--invert", "--threads", "--plain");
+                RejectTrainingOptions(o, seen, "predict", "--data", "--invert", "--threads", "--plain", "--no-mirror");
                 break;
             case CommandKind.ExportPng:
                 if (positional.Count != 2) throw new UsageException("export-png needs a test-image index and an output path: export-png INDEX OUT.png");
@@ -191,7 +202,7 @@ public static class CommandLine
                 if (o.CheckpointPath is not null)
                 {
                     o.Command = CommandKind.EvalOnly;
-                    RejectTrainingOptions(o, seen, "--eval-only", "--eval-only", "--data", "--test-limit", "--batch-size", "--threads", "--plain");
+                    RejectTrainingOptions(o, seen, "--eval-only", "--eval-only", "--data", "--test-limit", "--batch-size", "--threads", "--plain", "--no-mirror");
                 }
                 break;
         }

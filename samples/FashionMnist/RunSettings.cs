@@ -61,6 +61,7 @@ public static class RunSettings
     private const string TrainCountKey = "sample.train_count";
     private const string TestCountKey = "sample.test_count";
     private const string AugmentKey = "sample.augment";
+    private const string MirrorKey = "sample.mirrored_evaluation";
     private const string LabelSmoothingKey = "sample.label_smoothing";
 
     /// <summary>Metadata of best.safetensors: the weights and the epoch and accuracy they reached.</summary>
@@ -88,7 +89,8 @@ public static class RunSettings
         [EpochsKey] = o.Epochs!.Value.ToString(CultureInfo.InvariantCulture),
         [TrainCountKey] = trainCount.ToString(CultureInfo.InvariantCulture),
         [TestCountKey] = testCount.ToString(CultureInfo.InvariantCulture),
-        [AugmentKey] = o.Augment ? "1" : "0",
+        [AugmentKey] = AugmentationName(o),
+        [MirrorKey] = o.Mirror ? "1" : "0",
         [LabelSmoothingKey] = o.LabelSmoothing!.Value.ToString("R", CultureInfo.InvariantCulture),
         [MetricsKey] = metrics.ToCsv(),
     };
@@ -118,11 +120,28 @@ public static class RunSettings
             throw new UsageException($"--train-limit {limit} differs from the {trainCount} training images of the run in {path}; a resumed run keeps its data.");
         o.TrainLimit = trainCount;
         o.TestLimit ??= int.Parse(Get(TestCountKey), CultureInfo.InvariantCulture);
-        bool augment = Get(AugmentKey) == "1";
-        if (o.Augment && !augment)
-            throw new UsageException($"--augment differs from the run in {path}, which did not augment; a resumed run keeps its settings.");
-        o.Augment = augment;
+        string augmentation = Get(AugmentKey);
+        bool crop = augmentation is "crop+flip" or "crop", flip = augmentation is "crop+flip" or "flip";
+        if (augmentation is not ("none" or "flip" or "crop" or "crop+flip"))
+            throw new SampleException($"{path} has an unknown augmentation '{augmentation}'.", 1);
+        if ((o.Augment && !crop) || (!o.Flip && flip))
+            throw new UsageException($"The augmentation options differ from the run in {path} ({augmentation}); a resumed run keeps its settings.");
+        o.Augment = crop;
+        o.Flip = flip;
+        bool mirror = Get(MirrorKey) == "1";
+        if (!o.Mirror && mirror)
+            throw new UsageException($"--no-mirror differs from the run in {path}, which evaluates with mirror images; a resumed run keeps its settings.");
+        o.Mirror = mirror;
     }
+
+    /// <summary>"none", "flip", "crop" or "crop+flip": the training augmentation of a run.</summary>
+    public static string AugmentationName(SampleOptions o) => (o.Augment, o.Flip) switch
+    {
+        (true, true) => "crop+flip",
+        (true, false) => "crop",
+        (false, true) => "flip",
+        _ => "none",
+    };
 
     public static string Describe(SampleOptions o, SampleData data, Trainer trainer, bool resumed)
     {
@@ -133,7 +152,7 @@ public static class RunSettings
             $"{ModelName}, {FashionAlexNet.ParameterCount:N0} parameters. Training on {data.Train.Count:N0} images, testing on {data.Test.Count:N0}.\n" +
             $"{optimizer}, peak lr {o.LearningRate} with warmup and per-step cosine decay over {o.Epochs} epochs, batch {o.BatchSize}, " +
             $"label smoothing {o.LabelSmoothing}, " +
-            $"seed {o.Seed}, augmentation {(o.Augment ? "random crop (pad 2) + horizontal flip" : "off")}, " +
+            $"seed {o.Seed}, augmentation {AugmentationName(o)}, test images {(o.Mirror ? "averaged with their mirror image" : "evaluated once")}, " +
             $"{AlexNet.Gen.Kernels.StaticParallel.ThreadCount} thread(s).");
         if (resumed)
             text += string.Create(CultureInfo.InvariantCulture, $"\nResuming {o.ResumePath} at epoch {trainer.Epoch + 1}, batch {trainer.StepInEpoch}/{trainer.StepsPerEpoch}.");

@@ -24,7 +24,8 @@ public static class TrainCommand
     public const string MetricsFile = "metrics.csv";
     public const string CurvesFile = "training.png";
 
-    // Augmentation: shift by up to 2 pixels and mirror; Fashion-MNIST garments are left–right symmetric enough.
+    // Augmentation: mirror (footwear in Fashion-MNIST always points left, so the flips teach both orientations, which
+    // the mirrored evaluation then uses) and, with --augment, shift by up to 2 pixels.
     private const int CropPadding = 2;
     private const ulong AugmentationSeedOffset = 0x9E3779B97F4A7C15UL;
     private const double SgdMomentum = 0.9;
@@ -60,7 +61,7 @@ public static class TrainCommand
         // Cosine decay over the whole run, per step, after a short linear warmup (a third of an epoch, at most 150 steps).
         var schedule = new LinearWarmup(new CosineAnnealing(options.LearningRate!.Value, epochs, 0, perStep: true),
             Math.Max(1, Math.Min(150, stepsPerEpoch / 3)), startFactor: 0.1);
-        var trainData = new AugmentedData(data.Train, options.Augment ? CropPadding : 0, options.Augment, seed ^ AugmentationSeedOffset);
+        var trainData = new AugmentedData(data.Train, options.Augment ? CropPadding : 0, options.Flip, seed ^ AugmentationSeedOffset);
         var testData = new InMemoryData(data.Test.Images, data.Test.Labels, data.Test.SampleLength);
         ITrainingDisplay display = plain ? new PlainDisplay(console.WriteLine) : new LiveDisplay(console);
         var trainer = new Trainer(network, optimizer, trainData, testData, schedule, new TrainerOptions
@@ -70,6 +71,7 @@ public static class TrainCommand
             Seed = seed,
             LabelSmoothing = (float)options.LabelSmoothing!.Value,
             EvaluationBatchSize = EvaluationBatchSize,
+            MirroredEvaluation = options.Mirror,
             ProgressInterval = display.ProgressInterval(stepsPerEpoch),
         });
 
@@ -159,7 +161,7 @@ public static class TrainCommand
         {
             var bestModel = new FashionAlexNet(0);
             Checkpoint.Load(bestPath, ((INetwork)bestModel).Parameters);
-            var report = Evaluation.Evaluate(bestModel, data.Test, EvaluationBatchSize);
+            var report = Evaluation.Evaluate(bestModel, data.Test, EvaluationBatchSize, options.Mirror);
             console.WriteLine();
             Reports.PrintClassTables(console, report, FashionMnist.ClassNames,
                 $"Test set, best checkpoint (epoch {bestEpoch}): {Reports.Percent(report.Accuracy)} of {report.Count:N0} images");

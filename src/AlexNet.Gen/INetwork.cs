@@ -11,6 +11,15 @@ public interface INetwork
     /// <summary>Floats per input sample (C·H·W).</summary>
     int InputLength { get; }
 
+    /// <summary>Channels of an input sample (C).</summary>
+    int InputChannels { get; }
+
+    /// <summary>Rows of an input sample (H).</summary>
+    int InputHeight { get; }
+
+    /// <summary>Columns of an input sample (W).</summary>
+    int InputWidth { get; }
+
     /// <summary>Floats per output sample (classes or features).</summary>
     int OutputLength { get; }
 

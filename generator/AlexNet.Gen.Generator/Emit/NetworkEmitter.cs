@@ -161,6 +161,9 @@ internal static class NetworkEmitter
     private static void EmitInterfaceMembers(SourceWriter w, NetworkPlan plan)
     {
         w.Line("int " + Runtime + "INetwork.InputLength => InputLength;");
+        w.Line("int " + Runtime + "INetwork.InputChannels => InputChannels;");
+        w.Line("int " + Runtime + "INetwork.InputHeight => InputHeight;");
+        w.Line("int " + Runtime + "INetwork.InputWidth => InputWidth;");
         w.Line("int " + Runtime + "INetwork.OutputLength => OutputLength;");
         w.Line($"/// <summary>True: the last layer is Softmax and outputs are probabilities.</summary>");
         w.Line($"public bool OutputsProbabilities => {(plan.EndsWithSoftmax ? "true" : "false")};");

@@ -6,6 +6,24 @@ namespace AlexNet.Gen.Data;
 public static class ImageAugmentation
 {
     /// <summary>
+    /// Mirrors images left–right: every row of <paramref name="width"/> floats of <paramref name="source"/> (any
+    /// number of NCHW images, rows back to back) is written reversed to <paramref name="destination"/>.
+    /// </summary>
+    public static void MirrorRows(ReadOnlySpan<float> source, Span<float> destination, int width)
+    {
+        if (width < 1) throw new ArgumentOutOfRangeException(nameof(width), width, "The row width must be positive.");
+        if (source.Length % width != 0 || destination.Length != source.Length)
+            throw new ArgumentException($"Source ({source.Length} floats) must be whole rows of {width} and the destination ({destination.Length}) as long.", nameof(destination));
+        if (source.Overlaps(destination))
+            throw new ArgumentException("Source and destination must not overlap.", nameof(destination));
+        for (int start = 0; start < source.Length; start += width)
+        {
+            source.Slice(start, width).CopyTo(destination.Slice(start, width));
+            destination.Slice(start, width).Reverse();
+        }
+    }
+
+    /// <summary>
     /// Pads <paramref name="source"/> (C×H×W) by <paramref name="padding"/> on every side with
     /// <paramref name="padValues"/>[c], crops an H×W window whose top-left corner is at
     /// (<paramref name="offsetY"/>, <paramref name="offsetX"/>) of the padded image (each in [0, 2·padding]),

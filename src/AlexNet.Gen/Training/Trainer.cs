@@ -31,6 +31,8 @@ public sealed partial class Trainer
     private float[]? _evalImages;
     private int[]? _evalLabels;
     private float[]? _evalOutputs;
+    private float[]? _mirrorImages, _mirrorOutputs;
+    private double[]? _averaged;
     private int[]? _evalIndices;
 
     // The shuffle generator's state when the current epoch began; regenerates its permutation after a resume.
@@ -258,6 +260,13 @@ public sealed partial class Trainer
         double lossSum = 0;
         int correct = 0;
         bool probabilities = _network.OutputsProbabilities;
+        bool mirrored = _options.MirroredEvaluation;
+        if (mirrored)
+        {
+            if (_mirrorImages is null || _mirrorImages.Length < eb * d) _mirrorImages = new float[eb * d];
+            if (_mirrorOutputs is null || _mirrorOutputs.Length < eb * k) _mirrorOutputs = new float[eb * k];
+            if (_averaged is null || _averaged.Length < 2 * k) _averaged = new double[2 * k];
+        }
         for (int start = 0; start < count; start += eb)
         {
             int batch = Math.Min(eb, count - start);
@@ -269,6 +278,27 @@ public sealed partial class Trainer
             data.CopyBatch(indices, img, lab);
             CheckLabels(lab, k);
             _network.Forward(img, output, batch);
+            if (mirrored)
+            {
+                var mirror = _mirrorImages.AsSpan(0, batch * d);
+                var mirrorOutput = _mirrorOutputs.AsSpan(0, batch * k);
+                Data.ImageAugmentation.MirrorRows(img, mirror, _network.InputWidth);
+                _network.Forward(mirror, mirrorOutput, batch);
+                for (int n = 0; n < batch; n++)
+                {
+                    // Mean of the two probability vectors (the paper averages the softmax outputs of its views).
+                    Span<double> p = _averaged.AsSpan(0, k), q = _averaged.AsSpan(k, k);
+                    Probabilities(output.Slice(n * k, k), probabilities, p);
+                    Probabilities(mirrorOutput.Slice(n * k, k), probabilities, q);
+                    for (int c = 0; c < k; c++) p[c] = 0.5 * (p[c] + q[c]);
+                    int label = lab[n];
+                    int predicted = ArgMax(p);
+                    if (predicted == label) correct++;
+                    if (matrix is not null) matrix[label, predicted]++;
+                    lossSum += -Math.Log(Math.Max(p[label], MinProbability));
+                }
+                continue;
+            }
             for (int n = 0; n < batch; n++)
             {
                 var row = output.Slice(n * k, k);
@@ -351,6 +381,31 @@ public sealed partial class Trainer
             if (row[i] > row[best]) best = i;
         }
         return best;
+    }
+
+    private static int ArgMax(ReadOnlySpan<double> row)
+    {
+        int best = 0;
+        for (int i = 1; i < row.Length; i++)
+        {
+            if (row[i] > row[best]) best = i;
+        }
+        return best;
+    }
+
+    /// <summary>The class probabilities of one output row: as given, or a double-precision softmax of logits.</summary>
+    private static void Probabilities(ReadOnlySpan<float> row, bool alreadyProbabilities, Span<double> probabilities)
+    {
+        if (alreadyProbabilities)
+        {
+            for (int c = 0; c < row.Length; c++) probabilities[c] = row[c];
+            return;
+        }
+        double max = double.NegativeInfinity;
+        foreach (float z in row) max = Math.Max(max, z);
+        double sum = 0;
+        for (int c = 0; c < row.Length; c++) sum += probabilities[c] = Math.Exp(row[c] - max);
+        for (int c = 0; c < row.Length; c++) probabilities[c] /= sum;
     }
 
     private static double LogitLoss(ReadOnlySpan<float> logits, int label)

@@ -76,6 +76,13 @@ public sealed class TrainerOptions
     /// <summary>Batch size of <see cref="Trainer.Evaluate"/>; 0 means <see cref="BatchSize"/>.</summary>
     public int EvaluationBatchSize { get; set; }
 
+    /// <summary>
+    /// Test-time reflections, as the AlexNet paper evaluates: <see cref="Trainer.Evaluate"/> also runs every image
+    /// mirrored left–right and averages the two class-probability vectors (softmax of the logits, or the network's
+    /// probabilities) before taking the loss and the top-1 class. Doubles the cost of evaluation. Off by default.
+    /// </summary>
+    public bool MirroredEvaluation { get; set; }
+
     internal TrainerOptions Clone() => (TrainerOptions)MemberwiseClone();
 
     internal void Validate()

@@ -158,6 +158,9 @@ Activations per sample: 3,642 floats at inference; training keeps 21.7 KiB per s
         public static global::System.ReadOnlySpan<int> Fc2WeightShape => new int[] { 5, 16 };
 
         int global::AlexNet.Gen.INetwork.InputLength => InputLength;
+        int global::AlexNet.Gen.INetwork.InputChannels => InputChannels;
+        int global::AlexNet.Gen.INetwork.InputHeight => InputHeight;
+        int global::AlexNet.Gen.INetwork.InputWidth => InputWidth;
         int global::AlexNet.Gen.INetwork.OutputLength => OutputLength;
         /// <summary>True: the last layer is Softmax and outputs are probabilities.</summary>
         public bool OutputsProbabilities => true;

@@ -285,6 +285,9 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
         public static global::System.ReadOnlySpan<int> Fc3BiasShape => new int[] { 1000 };
 
         int global::AlexNet.Gen.INetwork.InputLength => InputLength;
+        int global::AlexNet.Gen.INetwork.InputChannels => InputChannels;
+        int global::AlexNet.Gen.INetwork.InputHeight => InputHeight;
+        int global::AlexNet.Gen.INetwork.InputWidth => InputWidth;
         int global::AlexNet.Gen.INetwork.OutputLength => OutputLength;
         /// <summary>True: the last layer is Softmax and outputs are probabilities.</summary>
         public bool OutputsProbabilities => true;

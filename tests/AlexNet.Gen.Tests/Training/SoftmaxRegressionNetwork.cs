@@ -33,6 +33,9 @@ internal sealed class SoftmaxRegressionNetwork : INetwork
     }
 
     public int InputLength { get; }
+    public int InputChannels => 1;
+    public int InputHeight => 1;
+    public int InputWidth => InputLength;
     public int OutputLength { get; }
     public bool OutputsProbabilities { get; }
     public ParameterCollection Parameters { get; }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using AlexNet.Gen;
 using AlexNet.Gen.Training;
@@ -51,6 +52,74 @@ public class TrainerTests
         Assert.True(history.Epochs[^1].ValidationAccuracy > 0.95, $"validation accuracy {history.Epochs[^1].ValidationAccuracy}");
         Assert.True(trainer.Evaluate(train).Accuracy > 0.95);
         Assert.Equal(8 * 19, trainer.GlobalStep); // ⌈300 / 16⌉ = 19 steps per epoch
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void MirroredEvaluate_AveragesTheProbabilitiesOfEachImageAndItsMirror(bool probabilities)
+    {
+        const int count = 37;
+        var (_, validation) = MakeData(validationCount: count);
+        var net = new SoftmaxRegressionNetwork(D, K, probabilities, seed: 4);
+        var trainer = new Trainer(net, new Sgd(net.Parameters, 0.1), validation,
+            options: new TrainerOptions { BatchSize = 8, EvaluationBatchSize = 10, MirroredEvaluation = true });
+
+        var result = trainer.Evaluate(validation, confusionMatrix: true);
+
+        var images = new float[count * D];
+        var labels = new int[count];
+        var all = new int[count];
+        for (int i = 0; i < count; i++) all[i] = i;
+        validation.CopyBatch(all, images, labels);
+        // The network's input is one row of D values (InputWidth = D): its mirror is the row reversed.
+        var mirrored = new float[count * D];
+        for (int n = 0; n < count; n++)
+            for (int j = 0; j < D; j++) mirrored[n * D + j] = images[n * D + D - 1 - j];
+        float[] output = new float[count * K], mirrorOutput = new float[count * K];
+        net.Forward(images, output, count);
+        net.Forward(mirrored, mirrorOutput, count);
+        double loss = 0;
+        int correct = 0, changed = 0;
+        var matrix = new int[K, K];
+        for (int n = 0; n < count; n++)
+        {
+            double[] p = Probabilities(output, n), q = Probabilities(mirrorOutput, n), mean = new double[K];
+            for (int c = 0; c < K; c++) mean[c] = (p[c] + q[c]) / 2;
+            loss -= Math.Log(mean[labels[n]]);
+            int arg = Array.IndexOf(mean, mean.Max()), single = Array.IndexOf(p, p.Max());
+            if (arg != single) changed++;
+            if (arg == labels[n]) correct++;
+            matrix[labels[n], arg]++;
+        }
+        Assert.True(Math.Abs(loss / count - result.Loss) <= 1e-9 * loss, $"{loss / count} vs {result.Loss}");
+        Assert.Equal(correct, result.Correct);
+        Assert.Equal(matrix, result.ConfusionMatrix);
+        // The data must make the mirror matter, or this test could not tell mirrored from plain evaluation.
+        Assert.True(changed > 0, "no prediction changed with the mirror; pick other data");
+
+        double[] Probabilities(float[] rows, int n)
+        {
+            var z = new double[K];
+            for (int c = 0; c < K; c++) z[c] = rows[n * K + c];
+            if (probabilities) return z;
+            double max = z.Max(), sum = 0;
+            for (int c = 0; c < K; c++) sum += z[c] = Math.Exp(z[c] - max);
+            for (int c = 0; c < K; c++) z[c] /= sum;
+            return z;
+        }
+    }
+
+    [Fact]
+    public void MirrorRows_ReversesEveryRowAndRejectsBadShapes()
+    {
+        float[] source = { 1, 2, 3, 4, 5, 6 }, destination = new float[6];
+        AlexNet.Gen.Data.ImageAugmentation.MirrorRows(source, destination, 3);
+        Assert.Equal(new float[] { 3, 2, 1, 6, 5, 4 }, destination);
+        Assert.Throws<ArgumentException>(() => AlexNet.Gen.Data.ImageAugmentation.MirrorRows(source, new float[6], 4));
+        Assert.Throws<ArgumentException>(() => AlexNet.Gen.Data.ImageAugmentation.MirrorRows(source, new float[5], 3));
+        Assert.Throws<ArgumentException>(() => AlexNet.Gen.Data.ImageAugmentation.MirrorRows(source, source, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AlexNet.Gen.Data.ImageAugmentation.MirrorRows(source, destination, 0));
     }
 
     [Theory]
