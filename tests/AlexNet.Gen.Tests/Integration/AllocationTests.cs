@@ -114,6 +114,14 @@ public class AllocationTests
         }
     }
 
+    [Fact]
+    public void KernelThreadAllocations_Of_SeesAnAllocationEveryCall()
+    {
+        // Two measured calls of 1,000 ints each: at least 8,000 bytes, so a per-call allocation cannot warm away.
+        long bytes = KernelThreadAllocations.Of(() => AllocatingBody.Kept[0] = new int[1000]);
+        Assert.True(bytes >= 8000, $"the counter saw {bytes} bytes");
+    }
+
     private struct AllocatingBody : IParallelBody
     {
         public static readonly int[][] Kept = new int[2][];
