@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using AlexNet.Gen;
 using AlexNet.Gen.Data;
+using AlexNet.Gen.Training;
 
 namespace FashionMnistSample;
 
@@ -55,112 +56,20 @@ public sealed class EvaluationReport
     }
 }
 
-/// <summary>Inference helpers shared by training, --eval-only and predict.</summary>
+/// <summary>Inference helpers shared by training, --eval-only and predict, on the runtime's <see cref="Evaluator"/>.</summary>
 public static class Evaluation
 {
     /// <summary>
     /// Runs <see cref="INetwork.Forward"/> over the whole data set in order, in batches of <paramref name="batchSize"/>;
     /// with <paramref name="mirrored"/>, each image's class probabilities are the mean of those for the image and its
-    /// mirror image (as <see cref="AlexNet.Gen.Training.TrainerOptions.MirroredEvaluation"/>).
+    /// mirror image (as <see cref="TrainerOptions.MirroredEvaluation"/> during training).
     /// </summary>
     public static EvaluationReport Evaluate(INetwork network, ImageDataset data, int batchSize, bool mirrored)
     {
-        ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
-        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
-        if (data.SampleLength != network.InputLength)
-            throw new ArgumentException($"The data has {data.SampleLength} floats per image; the network takes {network.InputLength}.", nameof(data));
-        int k = network.OutputLength;
-        var confusion = new int[k, k];
-        var output = new float[batchSize * k];
-        var mirrorOutput = mirrored ? new float[batchSize * k] : Array.Empty<float>();
-        var mirrorImages = mirrored ? new float[batchSize * data.SampleLength] : Array.Empty<float>();
-        var probabilities = new double[k];
-        var mirrorProbabilities = new double[k];
-        double lossSum = 0;
-        for (int start = 0; start < data.Count; start += batchSize)
-        {
-            int n = Math.Min(batchSize, data.Count - start);
-            var input = data.Images.AsSpan(start * data.SampleLength, n * data.SampleLength);
-            network.Forward(input, output.AsSpan(0, n * k), n);
-            if (mirrored)
-            {
-                ImageAugmentation.MirrorRows(input, mirrorImages.AsSpan(0, n * data.SampleLength), network.InputWidth);
-                network.Forward(mirrorImages.AsSpan(0, n * data.SampleLength), mirrorOutput.AsSpan(0, n * k), n);
-            }
-            for (int i = 0; i < n; i++)
-            {
-                int label = data.Labels[start + i];
-                Probabilities(network, output.AsSpan(i * k, k), probabilities);
-                if (mirrored)
-                {
-                    Probabilities(network, mirrorOutput.AsSpan(i * k, k), mirrorProbabilities);
-                    for (int c = 0; c < k; c++) probabilities[c] = 0.5 * (probabilities[c] + mirrorProbabilities[c]);
-                }
-                lossSum += -Math.Log(Math.Max(probabilities[label], 1e-12));
-                confusion[label, ArgMax(probabilities)]++;
-            }
-        }
-        return new EvaluationReport(confusion, lossSum);
-    }
-
-    /// <summary>Class probabilities of one image (<paramref name="input"/>), averaged with its mirror image's when asked.</summary>
-    public static void Predict(INetwork network, float[] input, float[] output, double[] probabilities, bool mirrored)
-    {
-        network.Forward(input, output, 1);
-        Probabilities(network, output, probabilities);
-        if (!mirrored) return;
-        var mirror = new float[input.Length];
-        ImageAugmentation.MirrorRows(input, mirror, network.InputWidth);
-        var mirrorProbabilities = new double[probabilities.Length];
-        network.Forward(mirror, output, 1);
-        Probabilities(network, output, mirrorProbabilities);
-        for (int c = 0; c < probabilities.Length; c++) probabilities[c] = 0.5 * (probabilities[c] + mirrorProbabilities[c]);
-    }
-
-    private static void Probabilities(INetwork network, ReadOnlySpan<float> row, Span<double> probabilities)
-    {
-        if (network.OutputsProbabilities)
-            for (int c = 0; c < row.Length; c++) probabilities[c] = row[c];
-        else
-            Softmax(row, probabilities);
-    }
-
-    /// <summary>Numerically stable softmax in double precision.</summary>
-    public static void Softmax(ReadOnlySpan<float> logits, Span<double> probabilities)
-    {
-        if (logits.Length == 0 || probabilities.Length != logits.Length)
-            throw new ArgumentException($"Softmax needs matching non-empty spans ({logits.Length} logits, {probabilities.Length} outputs).", nameof(probabilities));
-        double max = double.NegativeInfinity;
-        foreach (float z in logits) max = Math.Max(max, z);
-        double sum = 0;
-        for (int i = 0; i < logits.Length; i++)
-        {
-            probabilities[i] = Math.Exp(logits[i] - max);
-            sum += probabilities[i];
-        }
-        for (int i = 0; i < logits.Length; i++) probabilities[i] /= sum;
-    }
-
-    /// <summary>Index of the first largest value.</summary>
-    public static int ArgMax(ReadOnlySpan<double> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best]) best = i;
-        }
-        return best;
-    }
-
-    public static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best]) best = i;
-        }
-        return best;
+        var result = new Evaluator(network).Evaluate(new InMemoryData(data.Images, data.Labels, data.SampleLength), batchSize,
+            mirrored, confusionMatrix: true);
+        return new EvaluationReport(result.ConfusionMatrix!, result.Loss * result.Count);
     }
 
     /// <summary>The <paramref name="k"/> most probable classes, most probable first (ties: lower class first).</summary>

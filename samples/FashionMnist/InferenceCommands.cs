@@ -4,6 +4,7 @@ using System.IO;
 using AlexNet.Gen;
 using AlexNet.Gen.Checkpoints;
 using AlexNet.Gen.Data;
+using AlexNet.Gen.Training;
 using Spectre.Console;
 
 namespace FashionMnistSample;
@@ -33,7 +34,7 @@ public static class InferenceCommands
         var model = LoadModel(options.CheckpointPath!);
         ImageDataset? test = null;
         var input = new float[FashionAlexNet.InputLength];
-        var output = new float[FashionAlexNet.OutputLength];
+        var evaluator = new Evaluator(model);
         var probabilities = new double[FashionAlexNet.OutputLength];
         int failures = 0;
         foreach (string image in options.Images)
@@ -70,7 +71,7 @@ public static class InferenceCommands
                 PngImages.ToTensor(gray, input, FashionMnist.Normalization);
             }
 
-            Evaluation.Predict(model, input, output, probabilities, options.Mirror);
+            evaluator.Predict(input, 1, probabilities, options.Mirror);
             console.MarkupLine(Markup.Escape(label is null ? image : $"{image} (label: {label})"));
             int rank = 1;
             foreach (var (c, p) in Evaluation.Top(probabilities, 3))

@@ -14,9 +14,10 @@ namespace AlexNet.Gen.Training;
 public sealed partial class Trainer
 {
     /// <summary>Probabilities are clamped to this before the log, so a confident mistake costs at most ~27.6.</summary>
-    public const double MinProbability = 1e-12;
+    public const double MinProbability = Evaluator.MinProbability;
 
     private readonly INetwork _network;
+    private readonly Evaluator _evaluator;
     private readonly IOptimizer _optimizer;
     private readonly ILearningRateSchedule? _schedule;
     private readonly ITrainingData _trainingData;
@@ -28,12 +29,6 @@ public sealed partial class Trainer
     private readonly float[] _images;
     private readonly int[] _labels;
     private readonly float[] _outputs;
-    private float[]? _evalImages;
-    private int[]? _evalLabels;
-    private float[]? _evalOutputs;
-    private float[]? _mirrorImages, _mirrorOutputs;
-    private double[]? _averaged;
-    private int[]? _evalIndices;
 
     // The shuffle generator's state when the current epoch began; regenerates its permutation after a resume.
     private ulong[] _epochStartRandom;
@@ -55,6 +50,7 @@ public sealed partial class Trainer
         ILearningRateSchedule? schedule = null, TrainerOptions? options = null)
     {
         _network = network ?? throw new ArgumentNullException(nameof(network));
+        _evaluator = new Evaluator(network);
         _optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
         _trainingData = trainingData ?? throw new ArgumentNullException(nameof(trainingData));
         _validationData = validationData;
@@ -212,14 +208,14 @@ public sealed partial class Trainer
             throw new ArgumentException($"A step takes 1 to {_options.BatchSize} samples, not {batch}.", nameof(labels));
         if (images.Length != batch * _network.InputLength)
             throw new ArgumentException($"{batch} samples need {batch * _network.InputLength} image floats, not {images.Length}.", nameof(images));
-        CheckLabels(labels, k);
+        Evaluator.CheckLabels(labels, k);
 
         var output = _outputs.AsSpan(0, batch * k);
         _network.ForwardTraining(images, output, batch);
         int correct = 0;
         for (int n = 0; n < batch; n++)
         {
-            if (ArgMax(output.Slice(n * k, k)) == labels[n]) correct++;
+            if (Evaluator.ArgMax(output.Slice(n * k, k)) == labels[n]) correct++;
         }
         float loss = _network.Backward(labels, _options.LabelSmoothing);
         double norm = _options.GradientClipNorm is float clip
@@ -231,85 +227,14 @@ public sealed partial class Trainer
 
     /// <summary>
     /// Mean cross-entropy and top-1 accuracy of inference <see cref="INetwork.Forward"/> over <paramref name="data"/>,
-    /// in order. The loss is −log p[label] (p clamped to <see cref="MinProbability"/>) for softmax outputs and a
-    /// double-precision log-sum-exp for logits.
+    /// in order, in batches of <see cref="TrainerOptions.EvaluationBatchSize"/>, with mirror images when
+    /// <see cref="TrainerOptions.MirroredEvaluation"/> is set (see <see cref="Evaluator.Evaluate"/>).
     /// </summary>
     public EvaluationResult Evaluate(ITrainingData data, bool confusionMatrix = false)
     {
         ArgumentNullException.ThrowIfNull(data);
-        CheckData(data, nameof(data));
-        int eb = _options.EvaluationBatchSize > 0 ? _options.EvaluationBatchSize : _options.BatchSize;
-        int d = _network.InputLength, k = _network.OutputLength, count = data.Count;
-        float[] images;
-        int[] labels;
-        float[] outputs;
-        if (eb <= _options.BatchSize)
-        {
-            (images, labels, outputs) = (_images, _labels, _outputs);
-        }
-        else
-        {
-            _evalImages ??= new float[eb * d];
-            _evalLabels ??= new int[eb];
-            _evalOutputs ??= new float[eb * k];
-            (images, labels, outputs) = (_evalImages, _evalLabels, _evalOutputs);
-        }
-        if (_evalIndices is null || _evalIndices.Length < eb) _evalIndices = new int[eb];
-
-        var matrix = confusionMatrix ? new int[k, k] : null;
-        double lossSum = 0;
-        int correct = 0;
-        bool probabilities = _network.OutputsProbabilities;
-        bool mirrored = _options.MirroredEvaluation;
-        if (mirrored)
-        {
-            if (_mirrorImages is null || _mirrorImages.Length < eb * d) _mirrorImages = new float[eb * d];
-            if (_mirrorOutputs is null || _mirrorOutputs.Length < eb * k) _mirrorOutputs = new float[eb * k];
-            if (_averaged is null || _averaged.Length < 2 * k) _averaged = new double[2 * k];
-        }
-        for (int start = 0; start < count; start += eb)
-        {
-            int batch = Math.Min(eb, count - start);
-            var indices = _evalIndices.AsSpan(0, batch);
-            for (int i = 0; i < batch; i++) indices[i] = start + i;
-            var img = images.AsSpan(0, batch * d);
-            var lab = labels.AsSpan(0, batch);
-            var output = outputs.AsSpan(0, batch * k);
-            data.CopyBatch(indices, img, lab);
-            CheckLabels(lab, k);
-            _network.Forward(img, output, batch);
-            if (mirrored)
-            {
-                var mirror = _mirrorImages.AsSpan(0, batch * d);
-                var mirrorOutput = _mirrorOutputs.AsSpan(0, batch * k);
-                Data.ImageAugmentation.MirrorRows(img, mirror, _network.InputWidth);
-                _network.Forward(mirror, mirrorOutput, batch);
-                for (int n = 0; n < batch; n++)
-                {
-                    // Mean of the two probability vectors (the paper averages the softmax outputs of its views).
-                    Span<double> p = _averaged.AsSpan(0, k), q = _averaged.AsSpan(k, k);
-                    Probabilities(output.Slice(n * k, k), probabilities, p);
-                    Probabilities(mirrorOutput.Slice(n * k, k), probabilities, q);
-                    for (int c = 0; c < k; c++) p[c] = 0.5 * (p[c] + q[c]);
-                    int label = lab[n];
-                    int predicted = ArgMax(p);
-                    if (predicted == label) correct++;
-                    if (matrix is not null) matrix[label, predicted]++;
-                    lossSum += -Math.Log(Math.Max(p[label], MinProbability));
-                }
-                continue;
-            }
-            for (int n = 0; n < batch; n++)
-            {
-                var row = output.Slice(n * k, k);
-                int label = lab[n];
-                int predicted = ArgMax(row);
-                if (predicted == label) correct++;
-                if (matrix is not null) matrix[label, predicted]++;
-                lossSum += probabilities ? -Math.Log(Math.Max(row[label], MinProbability)) : LogitLoss(row, label);
-            }
-        }
-        return new EvaluationResult(lossSum / count, (double)correct / count, count, correct, matrix);
+        int batchSize = _options.EvaluationBatchSize > 0 ? _options.EvaluationBatchSize : _options.BatchSize;
+        return _evaluator.Evaluate(data, batchSize, _options.MirroredEvaluation, confusionMatrix);
     }
 
     private EpochMetrics FinishEpoch(long epochClock, double secondsBefore)
@@ -372,64 +297,5 @@ public sealed partial class Trainer
 
     private static bool IsValidationMetric(MonitorMetric metric) => metric is MonitorMetric.ValidationLoss or MonitorMetric.ValidationAccuracy;
 
-    /// <summary>Index of the first largest value (NaNs never win), as torch.argmax on finite rows.</summary>
-    private static int ArgMax(ReadOnlySpan<float> row)
-    {
-        int best = 0;
-        for (int i = 1; i < row.Length; i++)
-        {
-            if (row[i] > row[best]) best = i;
-        }
-        return best;
-    }
-
-    private static int ArgMax(ReadOnlySpan<double> row)
-    {
-        int best = 0;
-        for (int i = 1; i < row.Length; i++)
-        {
-            if (row[i] > row[best]) best = i;
-        }
-        return best;
-    }
-
-    /// <summary>The class probabilities of one output row: as given, or a double-precision softmax of logits.</summary>
-    private static void Probabilities(ReadOnlySpan<float> row, bool alreadyProbabilities, Span<double> probabilities)
-    {
-        if (alreadyProbabilities)
-        {
-            for (int c = 0; c < row.Length; c++) probabilities[c] = row[c];
-            return;
-        }
-        double max = double.NegativeInfinity;
-        foreach (float z in row) max = Math.Max(max, z);
-        double sum = 0;
-        for (int c = 0; c < row.Length; c++) sum += probabilities[c] = Math.Exp(row[c] - max);
-        for (int c = 0; c < row.Length; c++) probabilities[c] /= sum;
-    }
-
-    private static double LogitLoss(ReadOnlySpan<float> logits, int label)
-    {
-        double max = double.NegativeInfinity;
-        foreach (float z in logits) max = Math.Max(max, z);
-        double sum = 0;
-        foreach (float z in logits) sum += Math.Exp(z - max);
-        return Math.Log(sum) + max - logits[label];
-    }
-
-    private static void CheckLabels(ReadOnlySpan<int> labels, int classes)
-    {
-        for (int i = 0; i < labels.Length; i++)
-        {
-            if ((uint)labels[i] >= (uint)classes)
-                throw new ArgumentException($"Label {labels[i]} at position {i} lies outside the network's {classes} classes.", nameof(labels));
-        }
-    }
-
-    private void CheckData(ITrainingData data, string name)
-    {
-        if (data.SampleLength != _network.InputLength)
-            throw new ArgumentException($"The data has samples of {data.SampleLength} floats; the network takes {_network.InputLength}.", name);
-        if (data.Count < 1) throw new ArgumentException("The data set is empty.", name);
-    }
+    private void CheckData(ITrainingData data, string name) => Evaluator.CheckData(data, _network.InputLength, name);
 }

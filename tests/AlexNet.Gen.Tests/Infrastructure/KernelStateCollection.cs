@@ -43,15 +43,26 @@ internal static class KernelThreadAllocations
     /// </summary>
     public static long Of(Action action)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        for (int calls = 0; calls < 3 || clock.ElapsedMilliseconds < WarmUpMilliseconds; calls++) action();
+        WarmUp(action, minimumCalls: 3, milliseconds: 200);
         long before = Sum();
         action();
         action();
         return Sum() - before;
     }
 
-    private const int WarmUpMilliseconds = 200;
+    /// <summary>Calls <paramref name="action"/> at least <paramref name="minimumCalls"/> times and for at least
+    /// <paramref name="milliseconds"/>; returns the number of calls.</summary>
+    public static int WarmUp(Action action, int minimumCalls, int milliseconds)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int calls = 0;
+        while (calls < minimumCalls || clock.ElapsedMilliseconds < milliseconds)
+        {
+            action();
+            calls++;
+        }
+        return calls;
+    }
 
     private struct ReadCounters : IParallelBody
     {

@@ -70,14 +70,8 @@ public class AllocationTests
         // the first calls (seen in full-suite runs only: 8,016 bytes in one window, at a moment that varies, while other
         // threads allocated too, consistent with tiered compilation replacing methods). That is a one-off, not a
         // per-step allocation; the windows below still fail on any allocation that recurs or that happens later.
-        var warmUp = System.Diagnostics.Stopwatch.StartNew();
         long warmUpStart = KernelThreadAllocations.Sum();
-        int warmUpSteps = 0;
-        while (warmUpSteps < StepsPerWindow || warmUp.ElapsedMilliseconds < WarmUpMilliseconds)
-        {
-            step();
-            warmUpSteps++;
-        }
+        int warmUpSteps = KernelThreadAllocations.WarmUp(step, StepsPerWindow, WarmUpMilliseconds);
         long warmUpBytes = KernelThreadAllocations.Sum() - warmUpStart;
         long[] network = new long[Windows], total = new long[Windows];
         for (int w = 0; w < Windows; w++)
