@@ -6,8 +6,11 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 dotnet pack "$root/src/AlexNet.Gen" -c Release -o "$work/feed" -p:Version=0.1.0-ci
-unzip -l "$work/feed/AlexNet.Gen.0.1.0-ci.nupkg" | grep -q "analyzers/dotnet/cs/AlexNet.Gen.Generator.dll" \
-  || { echo "the package does not carry the generator"; exit 1; }
+# Listings are captured before grep: `cmd | grep -q` under pipefail fails at random when grep exits at the
+# first match and the writer then dies of SIGPIPE (seen: 3 runs in 200).
+listing="$(unzip -l "$work/feed/AlexNet.Gen.0.1.0-ci.nupkg")"
+grep -q "analyzers/dotnet/cs/AlexNet.Gen.Generator.dll" <<<"$listing" \
+  || { echo "the package does not carry the generator:"; echo "$listing"; exit 1; }
 
 mkdir -p "$work/consumer"
 cd "$work/consumer"
@@ -56,5 +59,6 @@ public partial class TinyNet { }
 CS
 dotnet run -c Release
 # 4·1·3·3 + 4 conv, 144·3 + 3 dense = 40 + 435 = 475 parameters.
-dotnet run -c Release --no-build | grep -q "TinyNet: 475 parameters" || { echo "unexpected parameter count"; exit 1; }
+output="$(dotnet run -c Release --no-build)"
+grep -q "TinyNet: 475 parameters" <<<"$output" || { echo "unexpected parameter count: $output"; exit 1; }
 echo "package consumed: OK"
