@@ -48,8 +48,12 @@ public static partial class Conv2d
         int gemmLanes = Math.Max(weightLanes, inputLanes);
         int packA = Math.Max(Gemm.PackASize(g.OutPerGroup, width), wantInput ? Gemm.PackASize(g.Depth, g.OutPerGroup) : 0);
         int packB = Math.Max(Gemm.PackBSize(g.Depth, width), wantInput ? Gemm.PackBSize(width, g.OutPerGroup) : 0);
-        int columns = g.IsPointwise && block == 1 ? 0 : g.Depth * width + ColumnSlack;
-        int columnGradients = wantInput ? columns : 0;
+        // A pointwise sample is its own column matrix (the GEMM packs it transposed); otherwise im2col writes the
+        // weight-gradient GEMM's packed columnsᵀ.
+        bool direct = g.IsPointwise && block == 1;
+        int columns = direct ? 0 : Gemm.PackedBSize(width, g.Depth);
+        int staging = direct ? 0 : StagingSize(width);
+        int columnGradients = wantInput && !direct ? g.Depth * width : 0;
         int gathered = block > 1 ? g.OutPerGroup * width : 0;
         int biasSize = g.HasBias ? g.OutChannels : 0;
         int partialSize = g.WeightSize + biasSize;
@@ -57,6 +61,7 @@ public static partial class Conv2d
         float[] packABuffer = workspace.GetArray(Gemm.SlotPackA, lanes * gemmLanes * packA);
         float[] packBBuffer = workspace.GetArray(Gemm.SlotPackB, lanes * gemmLanes * packB);
         float[] columnBuffer = workspace.GetArray(Gemm.SlotColumns, Math.Max(1, lanes * columns));
+        float[] stagingBuffer = workspace.GetArray(Gemm.SlotStaging, Math.Max(1, lanes * staging));
         float[] columnGradientBuffer = workspace.GetArray(Gemm.SlotColumnGradient, Math.Max(1, lanes * columnGradients));
         float[] gatheredBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, Math.Max(1, lanes * gathered));
         float[] partialBuffer = workspace.GetArray(Gemm.SlotPartials, Math.Max(1, (chunks - 1) * partialSize));
@@ -69,6 +74,7 @@ public static partial class Conv2d
         fixed (float* pPackA = packABuffer)
         fixed (float* pPackB = packBBuffer)
         fixed (float* pCols = columnBuffer)
+        fixed (float* pStaging = stagingBuffer)
         fixed (float* pDcols = columnGradientBuffer)
         fixed (float* pGathered = gatheredBuffer)
         fixed (float* pPartials = partialBuffer)
@@ -78,7 +84,7 @@ public static partial class Conv2d
                 G = g, Input = pIn, Weight = pW, OutputGradient = pDy, InputGradient = wantInput ? pDx : null,
                 WeightGradient = pDw, BiasGradient = g.HasBias ? pDb : null, Partials = pPartials, PartialSize = partialSize,
                 Batch = batch, Chunks = chunks, Lanes = lanes, Block = block, WeightLanes = weightLanes, InputLanes = inputLanes,
-                Columns = pCols, ColumnsSize = columns, ColumnGradients = pDcols, ColumnGradientsSize = columnGradients,
+                Columns = pCols, ColumnsSize = columns, Staging = pStaging, StagingSize = staging, ColumnGradients = pDcols, ColumnGradientsSize = columnGradients,
                 Gathered = pGathered, GatheredSize = gathered,
                 PackA = pPackA, PackASize = packA * gemmLanes, PackB = pPackB, PackBSize = packB * gemmLanes,
             };
@@ -100,8 +106,8 @@ public static partial class Conv2d
     {
         public Geometry G;
         public float* Input, Weight, OutputGradient, InputGradient, WeightGradient, BiasGradient, Partials;
-        public float* Columns, ColumnGradients, Gathered, PackA, PackB;
-        public int PartialSize, Batch, Chunks, Lanes, Block, WeightLanes, InputLanes, ColumnsSize, ColumnGradientsSize, GatheredSize;
+        public float* Columns, Staging, ColumnGradients, Gathered, PackA, PackB;
+        public int PartialSize, Batch, Chunks, Lanes, Block, WeightLanes, InputLanes, ColumnsSize, StagingSize, ColumnGradientsSize, GatheredSize;
         public int PackASize, PackBSize;
 
         public void Run(int start, int end)
@@ -129,6 +135,7 @@ public static partial class Conv2d
         {
             Geometry g = G;
             float* cols = Columns + (nint)lane * ColumnsSize;
+            float* staging = Staging + (nint)lane * StagingSize;
             float* dcols = ColumnGradients + (nint)lane * ColumnGradientsSize;
             float* gathered = Gathered + (nint)lane * GatheredSize;
             float* packA = PackA + (nint)lane * PackASize;
@@ -137,15 +144,7 @@ public static partial class Conv2d
             bool direct = count == 1 && g.IsPointwise;
             for (int group = 0; group < g.Groups; group++)
             {
-                float* colsG = cols;
-                if (direct)
-                {
-                    colsG = Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels;
-                }
-                else
-                {
-                    Im2Col(g, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, cols, width, count);
-                }
+                float* xg = Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels;
                 float* dyg = OutputGradient + (nint)n * g.OutputSize + (nint)group * outG * p;
                 if (count > 1)
                 {
@@ -158,7 +157,15 @@ public static partial class Conv2d
                 float* wg = Weight + (nint)group * outG * depth;
                 float* dwg = dW + (nint)group * outG * depth;
                 // dW_g (+)= dY_g [outG × width] · columnsᵀ [width × depth]; the first block of a chunk overwrites.
-                Gemm.MultiplyCore(false, true, outG, depth, width, dyg, width, colsG, width, dwg, depth, !first, packA, packB, WeightLanes);
+                if (direct)
+                {
+                    Gemm.MultiplyCore(false, true, outG, depth, width, dyg, width, xg, width, dwg, depth, !first, packA, packB, WeightLanes);
+                }
+                else
+                {
+                    Im2ColPackedTransposed(g, xg, cols, staging, count);
+                    Gemm.MultiplyPrepacked(outG, depth, width, dyg, width, cols, dwg, depth, !first, packA, WeightLanes);
+                }
 
                 if (InputGradient != null)
                 {

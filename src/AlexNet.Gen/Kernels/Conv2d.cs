@@ -17,8 +17,10 @@ namespace AlexNet.Gen.Kernels;
 /// GEMM scratch), otherwise one block of samples at a time with the GEMM itself split. Small feature maps put the
 /// columns of several samples side by side in one GEMM (<see cref="Geometry.BlockSamples"/>). Either way every
 /// output element is computed by the same arithmetic, so the result does not depend on
-/// <see cref="StaticParallel.ThreadCount"/>. Workspace slots: see <see cref="Gemm"/> (0, 1 packing; 2 columns;
-/// 3 gradient partials; 4 column gradients; 5 block output or gathered output gradients).
+/// <see cref="StaticParallel.ThreadCount"/>. The columns are written straight into the GEMM's packed layout
+/// (<see cref="Im2ColPacked"/>, <see cref="Gemm.MultiplyPrepacked"/>). Workspace slots: see <see cref="Gemm"/> (0, 1
+/// packing; 2 packed columns; 3 gradient partials; 4 column gradients; 5 block output or gathered output gradients;
+/// 6 im2col staging rows).
 /// </remarks>
 public static partial class Conv2d
 {
@@ -50,13 +52,18 @@ public static partial class Conv2d
         int width = block * g.Pixels;
         int gemmLanes = perSample ? 1 : Gemm.ChooseLanes(g.OutPerGroup, width, g.Depth);
         int packA = Gemm.PackASize(g.OutPerGroup, g.Depth);
-        int packB = Gemm.PackBSize(width, g.Depth);
-        int columns = g.IsPointwise && block == 1 ? 0 : g.Depth * width + ColumnSlack;
+        // A pointwise sample is its own column matrix, which the GEMM packs (also a lone remainder sample when blocks
+        // are wider); otherwise im2col writes packed columns.
+        bool direct = g.IsPointwise && block == 1;
+        int packB = g.IsPointwise ? Gemm.PackBSize(g.Pixels, g.Depth) : 0;
+        int columns = direct ? 0 : Gemm.PackedBSize(g.Depth, width);
+        int staging = direct ? 0 : StagingSize(width);
         int blockOutput = block > 1 ? g.OutPerGroup * width : 0;
 
         float[] packABuffer = workspace.GetArray(Gemm.SlotPackA, lanes * gemmLanes * packA);
-        float[] packBBuffer = workspace.GetArray(Gemm.SlotPackB, lanes * gemmLanes * packB);
+        float[] packBBuffer = workspace.GetArray(Gemm.SlotPackB, Math.Max(1, lanes * gemmLanes * packB));
         float[] columnBuffer = workspace.GetArray(Gemm.SlotColumns, Math.Max(1, lanes * columns));
+        float[] stagingBuffer = workspace.GetArray(Gemm.SlotStaging, Math.Max(1, lanes * staging));
         float[] blockBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, Math.Max(1, lanes * blockOutput));
         fixed (float* pIn = input)
         fixed (float* pW = weight)
@@ -65,12 +72,14 @@ public static partial class Conv2d
         fixed (float* pPackA = packABuffer)
         fixed (float* pPackB = packBBuffer)
         fixed (float* pCols = columnBuffer)
+        fixed (float* pStaging = stagingBuffer)
         fixed (float* pBlock = blockBuffer)
         {
             var body = new ForwardBody
             {
                 G = g, Input = pIn, Weight = pW, Bias = g.HasBias ? pB : null, Output = pOut, Batch = batch, Lanes = lanes,
-                Block = block, GemmLanes = gemmLanes, Columns = pCols, ColumnsSize = columns, BlockOutput = pBlock,
+                Block = block, GemmLanes = gemmLanes, Columns = pCols, ColumnsSize = columns, Staging = pStaging, StagingSize = staging,
+                BlockOutput = pBlock,
                 BlockOutputSize = blockOutput, PackA = pPackA, PackASize = packA * gemmLanes, PackB = pPackB, PackBSize = packB * gemmLanes,
             };
             if (lanes > 1) StaticParallel.For(lanes, lanes, body);
@@ -81,8 +90,8 @@ public static partial class Conv2d
     private unsafe struct ForwardBody : IParallelBody
     {
         public Geometry G;
-        public float* Input, Weight, Bias, Output, Columns, BlockOutput, PackA, PackB;
-        public int Batch, Lanes, Block, GemmLanes, ColumnsSize, BlockOutputSize, PackASize, PackBSize;
+        public float* Input, Weight, Bias, Output, Columns, Staging, BlockOutput, PackA, PackB;
+        public int Batch, Lanes, Block, GemmLanes, ColumnsSize, StagingSize, BlockOutputSize, PackASize, PackBSize;
 
         public void Run(int start, int end)
         {
@@ -90,19 +99,20 @@ public static partial class Conv2d
             {
                 var (n0, n1) = StaticParallel.Partition(Batch, Lanes, lane);
                 float* cols = Columns + (nint)lane * ColumnsSize;
+                float* staging = Staging + (nint)lane * StagingSize;
                 float* blockOutput = BlockOutput + (nint)lane * BlockOutputSize;
                 float* packA = PackA + (nint)lane * PackASize;
                 float* packB = PackB + (nint)lane * PackBSize;
                 for (int n = n0; n < n1; n += Block)
                 {
                     int count = Math.Min(Block, n1 - n);
-                    if (count == 1) Sample(n, cols, packA, packB);
-                    else Samples(n, count, cols, blockOutput, packA, packB);
+                    if (count == 1) Sample(n, cols, staging, packA, packB);
+                    else Samples(n, count, cols, staging, blockOutput, packA);
                 }
             }
         }
 
-        private readonly void Sample(int n, float* cols, float* packA, float* packB)
+        private readonly void Sample(int n, float* cols, float* staging, float* packA, float* packB)
         {
             Geometry g = G;
             float* x = Input + (nint)n * g.InputSize;
@@ -110,20 +120,19 @@ public static partial class Conv2d
             for (int group = 0; group < g.Groups; group++)
             {
                 float* xg = x + (nint)group * g.InPerGroup * g.InPixels;
-                float* b;
+                float* wg = Weight + (nint)group * g.OutPerGroup * g.Depth;
+                float* yg = y + (nint)group * g.OutPerGroup * g.Pixels;
                 if (g.IsPointwise)
                 {
-                    b = xg; // a 1×1 stride-1 unpadded convolution reads the input as its own column matrix
+                    // A 1×1 stride-1 unpadded convolution reads the input as its own column matrix.
+                    Gemm.MultiplyCore(false, false, g.OutPerGroup, g.Pixels, g.Depth, wg, g.Depth, xg, g.Pixels, yg, g.Pixels,
+                        false, packA, packB, GemmLanes);
                 }
                 else
                 {
-                    Im2Col(g, xg, cols);
-                    b = cols;
+                    Im2ColPacked(g, xg, cols, staging, 1);
+                    Gemm.MultiplyPrepacked(g.OutPerGroup, g.Pixels, g.Depth, wg, g.Depth, cols, yg, g.Pixels, false, packA, GemmLanes);
                 }
-                float* wg = Weight + (nint)group * g.OutPerGroup * g.Depth;
-                float* yg = y + (nint)group * g.OutPerGroup * g.Pixels;
-                Gemm.MultiplyCore(false, false, g.OutPerGroup, g.Pixels, g.Depth, wg, g.Depth, b, g.Pixels, yg, g.Pixels,
-                    false, packA, packB, GemmLanes);
             }
             if (Bias != null)
                 for (int oc = 0; oc < g.OutChannels; oc++)
@@ -138,16 +147,15 @@ public static partial class Conv2d
         /// feature maps still give the micro-kernel wide panels and the weights are packed once per block. Each
         /// output element goes through the same arithmetic in the same k order as in <see cref="Sample"/>.
         /// </summary>
-        private readonly void Samples(int n, int count, float* cols, float* blockOutput, float* packA, float* packB)
+        private readonly void Samples(int n, int count, float* cols, float* staging, float* blockOutput, float* packA)
         {
             Geometry g = G;
             int p = g.Pixels, width = count * p, outG = g.OutPerGroup;
             for (int group = 0; group < g.Groups; group++)
             {
-                Im2Col(g, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, cols, width, count);
+                Im2ColPacked(g, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, cols, staging, count);
                 float* wg = Weight + (nint)group * outG * g.Depth;
-                Gemm.MultiplyCore(false, false, outG, width, g.Depth, wg, g.Depth, cols, width, blockOutput, width,
-                    false, packA, packB, GemmLanes);
+                Gemm.MultiplyPrepacked(outG, width, g.Depth, wg, g.Depth, cols, blockOutput, width, false, packA, GemmLanes);
                 // Scatter [outG × count·P] back to NCHW, adding the bias on the way.
                 for (int oc = 0; oc < outG; oc++)
                 {
@@ -168,7 +176,8 @@ public static partial class Conv2d
     /// columns[(c·KH + kh)·KW + kw, s·P + oh·OW + ow] = x_s[c, oh·SH + kh − PadTop, ow·SW + kw − PadLeft] for the
     /// <paramref name="samples"/> samples s (<paramref name="sampleStride"/> floats apart, P = OH·OW), zero outside the
     /// image. Rows are <paramref name="rowStride"/> floats apart (default P), so several samples' columns sit side by
-    /// side in one wider matrix.
+    /// side in one wider matrix. Only column rows [<paramref name="firstRow"/>, + <paramref name="rowCount"/>) are
+    /// written (all by default), the first of them at <paramref name="cols"/>.
     /// </summary>
     /// <remarks>
     /// Narrow stride-1 rows (OW ≤ <see cref="MaskedRowLimit"/>, the small feature maps where a copy call per output
@@ -179,44 +188,41 @@ public static partial class Conv2d
     /// <see cref="ColumnSlack"/> floats every column buffer keeps at its end. Other rows are filled in runs: zeros,
     /// the valid span (a copy when the stride is 1, else gathers), zeros.
     /// </remarks>
-    internal static unsafe void Im2Col(in Geometry g, float* x, float* cols, int rowStride = 0, int samples = 1, int sampleStride = 0)
+    internal static unsafe void Im2Col(in Geometry g, float* x, float* cols, int rowStride = 0, int samples = 1, int sampleStride = 0,
+        int firstRow = 0, int rowCount = -1)
     {
         if (rowStride == 0) rowStride = g.Pixels;
         if (sampleStride == 0) sampleStride = g.InputSize;
+        if (rowCount < 0) rowCount = g.Depth - firstRow;
         if (Avx.IsSupported && g.StrideWidth == 1 && g.OutWidth <= MaskedRowLimit && g.KernelWidth <= 64)
         {
-            Im2ColMasked(g, x, cols, rowStride, samples, sampleStride);
+            Im2ColMasked(g, x, cols, rowStride, samples, sampleStride, firstRow, rowCount);
             return;
         }
-        int row = 0;
-        for (int c = 0; c < g.InPerGroup; c++)
+        int window = g.KernelHeight * g.KernelWidth;
+        for (int row = firstRow; row < firstRow + rowCount; row++)
         {
-            for (int kh = 0; kh < g.KernelHeight; kh++)
+            int c = row / window, kh = row % window / g.KernelWidth, kw = row % g.KernelWidth;
+            g.ValidColumns(kw, out int ow0, out int ow1);
+            int iw0 = ow0 * g.StrideWidth + kw - g.PadLeft;
+            for (int s = 0; s < samples; s++)
             {
-                for (int kw = 0; kw < g.KernelWidth; kw++, row++)
+                float* xc = x + (nint)s * sampleStride + (nint)c * g.InPixels;
+                float* d = cols + (nint)(row - firstRow) * rowStride + (nint)s * g.Pixels;
+                for (int oh = 0; oh < g.OutHeight; oh++, d += g.OutWidth)
                 {
-                    g.ValidColumns(kw, out int ow0, out int ow1);
-                    int iw0 = ow0 * g.StrideWidth + kw - g.PadLeft;
-                    for (int s = 0; s < samples; s++)
+                    int ih = oh * g.StrideHeight + kh - g.PadTop;
+                    if ((uint)ih >= (uint)g.InHeight || ow0 >= ow1)
                     {
-                        float* xc = x + (nint)s * sampleStride + (nint)c * g.InPixels;
-                        float* d = cols + (nint)row * rowStride + (nint)s * g.Pixels;
-                        for (int oh = 0; oh < g.OutHeight; oh++, d += g.OutWidth)
-                        {
-                            int ih = oh * g.StrideHeight + kh - g.PadTop;
-                            if ((uint)ih >= (uint)g.InHeight || ow0 >= ow1)
-                            {
-                                new Span<float>(d, g.OutWidth).Clear();
-                                continue;
-                            }
-                            for (int ow = 0; ow < ow0; ow++) d[ow] = 0f;
-                            float* src = xc + (nint)ih * g.InWidth + iw0;
-                            int count = ow1 - ow0;
-                            if (g.StrideWidth == 1) new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(d + ow0, count));
-                            else GatherRow(src, g.StrideWidth, d + ow0, count);
-                            for (int ow = ow1; ow < g.OutWidth; ow++) d[ow] = 0f;
-                        }
+                        new Span<float>(d, g.OutWidth).Clear();
+                        continue;
                     }
+                    for (int ow = 0; ow < ow0; ow++) d[ow] = 0f;
+                    float* src = xc + (nint)ih * g.InWidth + iw0;
+                    int count = ow1 - ow0;
+                    if (g.StrideWidth == 1) new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(d + ow0, count));
+                    else GatherRow(src, g.StrideWidth, d + ow0, count);
+                    for (int ow = ow1; ow < g.OutWidth; ow++) d[ow] = 0f;
                 }
             }
         }
@@ -229,7 +235,8 @@ public static partial class Conv2d
     internal const int ColumnSlack = 16;
 
     [SkipLocalsInit]
-    private static unsafe void Im2ColMasked(in Geometry g, float* x, float* cols, int rowStride, int samples, int sampleStride)
+    private static unsafe void Im2ColMasked(in Geometry g, float* x, float* cols, int rowStride, int samples, int sampleStride,
+        int firstRow, int rowCount)
     {
         int chunks = (g.OutWidth + 7) / 8;
         int kernelWidth = g.KernelWidth;
@@ -245,31 +252,26 @@ public static partial class Conv2d
                 masks[kw * chunks + t] = inside.AsSingle();
             }
         }
-        int row = 0;
-        for (int c = 0; c < g.InPerGroup; c++)
+        int window = g.KernelHeight * kernelWidth;
+        for (int row = firstRow; row < firstRow + rowCount; row++)
         {
-            for (int kh = 0; kh < g.KernelHeight; kh++)
+            int c = row / window, kh = row % window / kernelWidth, kw = row % kernelWidth;
+            Vector256<float>* mask = masks + kw * chunks;
+            int shift = kw - g.PadLeft;
+            for (int s = 0; s < samples; s++)
             {
-                for (int kw = 0; kw < kernelWidth; kw++, row++)
+                float* xc = x + (nint)s * sampleStride + (nint)c * g.InPixels;
+                float* d = cols + (nint)(row - firstRow) * rowStride + (nint)s * g.Pixels;
+                for (int oh = 0; oh < g.OutHeight; oh++, d += g.OutWidth)
                 {
-                    Vector256<float>* mask = masks + kw * chunks;
-                    int shift = kw - g.PadLeft;
-                    for (int s = 0; s < samples; s++)
+                    int ih = oh * g.StrideHeight + kh - g.PadTop;
+                    if ((uint)ih >= (uint)g.InHeight)
                     {
-                        float* xc = x + (nint)s * sampleStride + (nint)c * g.InPixels;
-                        float* d = cols + (nint)row * rowStride + (nint)s * g.Pixels;
-                        for (int oh = 0; oh < g.OutHeight; oh++, d += g.OutWidth)
-                        {
-                            int ih = oh * g.StrideHeight + kh - g.PadTop;
-                            if ((uint)ih >= (uint)g.InHeight)
-                            {
-                                for (int t = 0; t < chunks; t++) Vector256.Store(Vector256<float>.Zero, d + 8 * t);
-                                continue;
-                            }
-                            float* src = xc + (nint)ih * g.InWidth + shift;
-                            for (int t = 0; t < chunks; t++) Vector256.Store(Avx.MaskLoad(src + 8 * t, mask[t]), d + 8 * t);
-                        }
+                        for (int t = 0; t < chunks; t++) Vector256.Store(Vector256<float>.Zero, d + 8 * t);
+                        continue;
                     }
+                    float* src = xc + (nint)ih * g.InWidth + shift;
+                    for (int t = 0; t < chunks; t++) Vector256.Store(Avx.MaskLoad(src + 8 * t, mask[t]), d + 8 * t);
                 }
             }
         }

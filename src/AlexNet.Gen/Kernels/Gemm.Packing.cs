@@ -134,7 +134,7 @@ public static partial class Gemm
 
     /// <summary>dst[q·dstStride + i] = src[i·srcStride + q] for i, q in 0..8 (AVX unpack/shuffle/permute transpose).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Transpose8x8(float* src, nint srcStride, float* dst, nint dstStride)
+    internal static unsafe void Transpose8x8(float* src, nint srcStride, float* dst, nint dstStride)
     {
         Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + srcStride);
         Vector256<float> r2 = Avx.LoadVector256(src + 2 * srcStride), r3 = Avx.LoadVector256(src + 3 * srcStride);

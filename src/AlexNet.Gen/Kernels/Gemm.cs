@@ -14,12 +14,13 @@ namespace AlexNet.Gen.Kernels;
 /// <list type="bullet">
 /// <item>0 — packed Ã panels, one region per lane (<see cref="SlotPackA"/>).</item>
 /// <item>1 — packed B̃ panels, one region per lane (<see cref="SlotPackB"/>).</item>
-/// <item>2 — convolution im2col panels, one per lane (<see cref="SlotColumns"/>).</item>
+/// <item>2 — convolution columns (packed for <see cref="MultiplyPrepacked"/>), one per lane (<see cref="SlotColumns"/>).</item>
 /// <item>3 — per-chunk partial weight/bias gradients (<see cref="SlotPartials"/>).</item>
 /// <item>4 — convolution column gradients before col2im, one per lane (<see cref="SlotColumnGradient"/>).</item>
 /// <item>5 — a blocked convolution's output (forward) or gathered output gradients (backward), one per lane
 /// (<see cref="SlotBlockMatrix"/>).</item>
-/// <item>6–7 — reserved.</item>
+/// <item>6 — staging rows of the convolutions' packed im2col, one per lane (<see cref="SlotStaging"/>).</item>
+/// <item>7 — reserved.</item>
 /// </list>
 /// <para>
 /// Determinism: work is split over M or N only (never K), and every element of C goes through the same
@@ -34,6 +35,7 @@ public static partial class Gemm
     internal const int SlotPartials = 3;
     internal const int SlotColumnGradient = 4;
     internal const int SlotBlockMatrix = 5;
+    internal const int SlotStaging = 6;
 
     /// <summary>Multiply-adds below which a GEMM stays on one thread (a fork/join costs tens of microseconds).</summary>
     internal const long ParallelThreshold = 1L << 20;
@@ -175,10 +177,19 @@ public static partial class Gemm
 
     private static unsafe void Run<TK>(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb,
         float* c, int ldc, bool accumulate, float* packA, float* packB, int lanes) where TK : struct, IMicroKernel
+        => Run<TK, PackingSource>(transA, m, n, k, a, lda, new PackingSource(transB, b, ldb, packB), PackBSize<TK>(n, k),
+            c, ldc, accumulate, packA, lanes);
+
+    /// <summary>
+    /// Splits the GEMM over lanes (1 = on the calling thread). <paramref name="bScratch"/> is the per-lane size of the
+    /// B̃ scratch the source packs into (0 for a source that needs none).
+    /// </summary>
+    private static unsafe void Run<TK, TB>(bool transA, int m, int n, int k, float* a, int lda, TB source, int bScratch,
+        float* c, int ldc, bool accumulate, float* packA, int lanes) where TK : struct, IMicroKernel where TB : struct, IPanelSource<TB>
     {
         if (lanes <= 1)
         {
-            MultiplySerial<TK>(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, packA, packB);
+            MultiplySerial<TK, TB>(transA, m, n, k, a, lda, source, c, ldc, accumulate, packA);
             return;
         }
         // Split whichever dimension balances better in whole micro-panels (ties go to N: each lane then streams
@@ -188,11 +199,10 @@ public static partial class Gemm
         bool splitN = Balance(nPanels, lanes) >= Balance(mPanels, lanes);
         int panels = splitN ? nPanels : mPanels;
         int used = Math.Min(lanes, panels);
-        var body = new ParallelBody<TK>
+        var body = new ParallelBody<TK, TB>
         {
-            TransA = transA, TransB = transB, M = m, N = n, K = k, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
-            Accumulate = accumulate, PackA = packA, PackB = packB, PackASize = PackASize<TK>(m, k), PackBSize = PackBSize<TK>(n, k),
-            SplitN = splitN, Panels = panels, Lanes = used,
+            TransA = transA, M = m, N = n, K = k, A = a, Lda = lda, Source = source, BScratch = bScratch, C = c, Ldc = ldc,
+            Accumulate = accumulate, PackA = packA, PackASize = PackASize<TK>(m, k), SplitN = splitN, Panels = panels, Lanes = used,
         };
         if (used <= 1) body.Run(0, 1);
         else StaticParallel.For(used, used, body);
@@ -204,11 +214,12 @@ public static partial class Gemm
         return (double)panels / ((long)largest * lanes);
     }
 
-    private unsafe struct ParallelBody<TK> : IParallelBody where TK : struct, IMicroKernel
+    private unsafe struct ParallelBody<TK, TB> : IParallelBody where TK : struct, IMicroKernel where TB : struct, IPanelSource<TB>
     {
-        public bool TransA, TransB, Accumulate, SplitN;
-        public int M, N, K, Lda, Ldb, Ldc, PackASize, PackBSize, Panels, Lanes;
-        public float* A, B, C, PackA, PackB;
+        public bool TransA, Accumulate, SplitN;
+        public int M, N, K, Lda, Ldc, PackASize, BScratch, Panels, Lanes;
+        public float* A, C, PackA;
+        public TB Source;
 
         public void Run(int start, int end)
         {
@@ -216,28 +227,27 @@ public static partial class Gemm
             {
                 var (p0, p1) = StaticParallel.Partition(Panels, Lanes, lane);
                 float* packA = PackA + (nint)lane * PackASize;
-                float* packB = PackB + (nint)lane * PackBSize;
+                int scratch = lane * BScratch;
                 if (SplitN)
                 {
                     int j0 = p0 * TK.NR, j1 = Math.Min(p1 * TK.NR, N);
                     if (j1 <= j0) continue;
-                    float* b = TransB ? B + (nint)j0 * Ldb : B + j0;
-                    MultiplySerial<TK>(TransA, TransB, M, j1 - j0, K, A, Lda, b, Ldb, C + j0, Ldc, Accumulate, packA, packB);
+                    MultiplySerial<TK, TB>(TransA, M, j1 - j0, K, A, Lda, Source.From<TK>(j0, scratch), C + j0, Ldc, Accumulate, packA);
                 }
                 else
                 {
                     int i0 = p0 * TK.MR, i1 = Math.Min(p1 * TK.MR, M);
                     if (i1 <= i0) continue;
                     float* a = TransA ? A + i0 : A + (nint)i0 * Lda;
-                    MultiplySerial<TK>(TransA, TransB, i1 - i0, N, K, a, Lda, B, Ldb, C + (nint)i0 * Ldc, Ldc, Accumulate, packA, packB);
+                    MultiplySerial<TK, TB>(TransA, i1 - i0, N, K, a, Lda, Source.From<TK>(0, scratch), C + (nint)i0 * Ldc, Ldc, Accumulate, packA);
                 }
             }
         }
     }
 
     /// <summary>The five BLIS loops around the micro-kernel, on one thread.</summary>
-    private static unsafe void MultiplySerial<TK>(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb,
-        float* c, int ldc, bool accumulate, float* packA, float* packB) where TK : struct, IMicroKernel
+    private static unsafe void MultiplySerial<TK, TB>(bool transA, int m, int n, int k, float* a, int lda, TB source,
+        float* c, int ldc, bool accumulate, float* packA) where TK : struct, IMicroKernel where TB : struct, IPanelSource<TB>
     {
         int mc = BlockM<TK>(), kc = BlockK<TK>(), nc = BlockN<TK>();
         for (int jc = 0; jc < n; jc += nc)
@@ -246,7 +256,7 @@ public static partial class Gemm
             for (int pc = 0; pc < k; pc += kc)
             {
                 int kcb = Math.Min(kc, k - pc);
-                PackB<TK>(transB, b, ldb, pc, jc, kcb, ncb, packB);
+                float* packB = source.Panels<TK>(pc, jc, kcb, ncb);
                 // The first K slice overwrites C unless the caller accumulates; later slices always add.
                 bool add = accumulate || pc > 0;
                 for (int ic = 0; ic < m; ic += mc)

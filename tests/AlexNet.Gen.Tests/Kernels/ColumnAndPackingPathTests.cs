@@ -11,21 +11,27 @@ namespace AlexNet.Gen.Tests.Kernels;
 [Collection(KernelStateCollection.Name)]
 public class ColumnAndPackingPathTests
 {
-    /// <summary>Naive im2col: column row (c·KH + kh)·KW + kw, column oh·OW + ow, zero outside the image.</summary>
-    private static float[] NaiveColumns(in Conv2d.Geometry g, float[] x)
+    /// <summary>
+    /// Naive im2col of <paramref name="samples"/> samples side by side: column row (c·KH + kh)·KW + kw, column
+    /// s·P + oh·OW + ow, zero outside the image.
+    /// </summary>
+    internal static float[] NaiveColumns(in Conv2d.Geometry g, float[] x, int samples = 1)
     {
-        var cols = new float[g.Depth * g.Pixels];
-        for (int c = 0; c < g.InPerGroup; c++)
-            for (int kh = 0; kh < g.KernelHeight; kh++)
-                for (int kw = 0; kw < g.KernelWidth; kw++)
-                    for (int oh = 0; oh < g.OutHeight; oh++)
-                        for (int ow = 0; ow < g.OutWidth; ow++)
-                        {
-                            int ih = oh * g.StrideHeight + kh - g.PadTop, iw = ow * g.StrideWidth + kw - g.PadLeft;
-                            bool inside = ih >= 0 && ih < g.InHeight && iw >= 0 && iw < g.InWidth;
-                            cols[((c * g.KernelHeight + kh) * g.KernelWidth + kw) * g.Pixels + oh * g.OutWidth + ow] =
-                                inside ? x[(c * g.InHeight + ih) * g.InWidth + iw] : 0f;
-                        }
+        int width = samples * g.Pixels;
+        var cols = new float[g.Depth * width];
+        for (int s = 0; s < samples; s++)
+            for (int c = 0; c < g.InPerGroup; c++)
+                for (int kh = 0; kh < g.KernelHeight; kh++)
+                    for (int kw = 0; kw < g.KernelWidth; kw++)
+                        for (int oh = 0; oh < g.OutHeight; oh++)
+                            for (int ow = 0; ow < g.OutWidth; ow++)
+                            {
+                                int ih = oh * g.StrideHeight + kh - g.PadTop, iw = ow * g.StrideWidth + kw - g.PadLeft;
+                                bool inside = ih >= 0 && ih < g.InHeight && iw >= 0 && iw < g.InWidth;
+                                int row = (c * g.KernelHeight + kh) * g.KernelWidth + kw;
+                                cols[row * width + s * g.Pixels + oh * g.OutWidth + ow] =
+                                    inside ? x[s * g.InputSize + (c * g.InHeight + ih) * g.InWidth + iw] : 0f;
+                            }
         return cols;
     }
 
