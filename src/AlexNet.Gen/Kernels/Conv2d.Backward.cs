@@ -53,7 +53,11 @@ public static partial class Conv2d
         bool direct = g.IsPointwise && block == 1;
         int columns = direct ? 0 : Gemm.PackedBSize(width, g.Depth);
         int staging = direct ? 0 : StagingSize(width);
-        int columnGradients = wantInput && !direct ? g.Depth * width : 0;
+        // The input gradient of a 3×3 stride-1 layer is a Winograd convolution of the output gradient (no column gradients).
+        bool winograd = wantInput && UsesWinograd(g, batch);
+        var gradientGeometry = winograd ? InputGradientGeometry(g) : g;
+        var plan = winograd ? new WinogradPlan(gradientGeometry, block) : default;
+        int columnGradients = wantInput && !direct && !winograd ? g.Depth * width : 0;
         int gathered = block > 1 ? g.OutPerGroup * width : 0;
         int biasSize = g.HasBias ? g.OutChannels : 0;
         int partialSize = g.WeightSize + biasSize;
@@ -65,6 +69,9 @@ public static partial class Conv2d
         float[] columnGradientBuffer = workspace.GetArray(Gemm.SlotColumnGradient, Math.Max(1, lanes * columnGradients));
         float[] gatheredBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, Math.Max(1, lanes * gathered));
         float[] partialBuffer = workspace.GetArray(Gemm.SlotPartials, Math.Max(1, (chunks - 1) * partialSize));
+        float[] winogradWeights = workspace.GetArray(Gemm.SlotWinogradWeights, Math.Max(1, plan.Weights));
+        float[] winogradInput = workspace.GetArray(Gemm.SlotWinogradInput, Math.Max(1, lanes * plan.Transformed));
+        float[] winogradProducts = workspace.GetArray(Gemm.SlotWinogradProducts, Math.Max(1, lanes * plan.Products));
         fixed (float* pIn = input)
         fixed (float* pW = weight)
         fixed (float* pDy = outputGradient)
@@ -78,14 +85,19 @@ public static partial class Conv2d
         fixed (float* pDcols = columnGradientBuffer)
         fixed (float* pGathered = gatheredBuffer)
         fixed (float* pPartials = partialBuffer)
+        fixed (float* pU = winogradWeights)
+        fixed (float* pV = winogradInput)
+        fixed (float* pM = winogradProducts)
         {
+            if (winograd) TransformWeights(gradientGeometry, pW, pU, flipped: true);
             var body = new BackwardBody
             {
                 G = g, Input = pIn, Weight = pW, OutputGradient = pDy, InputGradient = wantInput ? pDx : null,
                 WeightGradient = pDw, BiasGradient = g.HasBias ? pDb : null, Partials = pPartials, PartialSize = partialSize,
                 Batch = batch, Chunks = chunks, Lanes = lanes, Block = block, WeightLanes = weightLanes, InputLanes = inputLanes,
                 Columns = pCols, ColumnsSize = columns, Staging = pStaging, StagingSize = staging, ColumnGradients = pDcols, ColumnGradientsSize = columnGradients,
-                Gathered = pGathered, GatheredSize = gathered,
+                Gathered = pGathered, GatheredSize = gathered, Winograd = winograd, GradientGeometry = gradientGeometry, Plan = plan,
+                WinogradWeights = pU, WinogradInput = pV, WinogradProducts = pM,
                 PackA = pPackA, PackASize = packA * gemmLanes, PackB = pPackB, PackBSize = packB * gemmLanes,
             };
             if (lanes > 1) StaticParallel.For(lanes, lanes, body);
@@ -107,6 +119,10 @@ public static partial class Conv2d
         public Geometry G;
         public float* Input, Weight, OutputGradient, InputGradient, WeightGradient, BiasGradient, Partials;
         public float* Columns, Staging, ColumnGradients, Gathered, PackA, PackB;
+        public bool Winograd;
+        public Geometry GradientGeometry;
+        public WinogradPlan Plan;
+        public float* WinogradWeights, WinogradInput, WinogradProducts;
         public int PartialSize, Batch, Chunks, Lanes, Block, WeightLanes, InputLanes, ColumnsSize, StagingSize, ColumnGradientsSize, GatheredSize;
         public int PackASize, PackBSize;
 
@@ -167,7 +183,11 @@ public static partial class Conv2d
                     Gemm.MultiplyPrepacked(outG, depth, width, dyg, width, cols, dwg, depth, !first, packA, WeightLanes);
                 }
 
-                if (InputGradient != null)
+                if (InputGradient != null && Winograd)
+                {
+                    InputGradientByWinograd(n, count, group, lane);
+                }
+                else if (InputGradient != null)
                 {
                     // dcolumns = W_gᵀ [depth × outG] · dY_g [outG × width]; one pointwise sample: that is dX_g itself.
                     float* dxg = InputGradient + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels;
@@ -189,6 +209,23 @@ public static partial class Conv2d
                         dB[oc] = overwrite ? s : dB[oc] + s;
                     }
                 }
+        }
+
+        /// <summary>dX of samples [n, n + count), one group: the flipped-weight convolution of dY, in Winograd blocks.</summary>
+        private readonly void InputGradientByWinograd(int n, int count, int group, int lane)
+        {
+            Geometry g = G, gt = GradientGeometry;
+            float* v = WinogradInput + (nint)lane * Plan.Transformed;
+            float* m = WinogradProducts + (nint)lane * Plan.Products;
+            float* packA = PackA + (nint)lane * PackASize;
+            float* u = WinogradWeights + (nint)group * 16 * gt.OutPerGroup * gt.InPerGroup;
+            for (int i = 0; i < count; i += Plan.Block)
+            {
+                int samples = Math.Min(Plan.Block, count - i);
+                float* dy = OutputGradient + (nint)(n + i) * g.OutputSize + (nint)group * g.OutPerGroup * g.Pixels;
+                float* dx = InputGradient + (nint)(n + i) * g.InputSize + (nint)group * g.InPerGroup * g.InPixels;
+                WinogradBlock(gt, Plan, dy, samples, u, null, dx, v, m, packA, InputLanes);
+            }
         }
     }
 

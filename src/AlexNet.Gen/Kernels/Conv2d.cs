@@ -43,11 +43,14 @@ public static partial class Conv2d
         g.CheckBias(bias.Length, "bias");
         g.CheckOutput(output.Length, batch, "output");
         if (batch == 0) return;
+        if (UsesWinograd(g, batch))
+        {
+            WinogradForward(g, input, weight, bias, output, batch, workspace);
+            return;
+        }
 
-        int threads = StaticParallel.ThreadCount;
-        // Whole samples per lane when that balances; else samples in turn with a parallel GEMM.
-        bool perSample = threads > 1 && batch >= threads && (batch % threads == 0 || batch >= 4 * threads);
-        int lanes = perSample ? threads : 1;
+        bool perSample = SplitsSamples(batch);
+        int lanes = perSample ? StaticParallel.ThreadCount : 1;
         int block = Math.Min(g.BlockSamples, (batch + lanes - 1) / lanes);
         int width = block * g.Pixels;
         int gemmLanes = perSample ? 1 : Gemm.ChooseLanes(g.OutPerGroup, width, g.Depth);
@@ -85,6 +88,13 @@ public static partial class Conv2d
             if (lanes > 1) StaticParallel.For(lanes, lanes, body);
             else body.Run(0, 1);
         }
+    }
+
+    /// <summary>Whole samples per lane when that balances; else samples in turn with a parallel GEMM.</summary>
+    private static bool SplitsSamples(int batch)
+    {
+        int threads = StaticParallel.ThreadCount;
+        return threads > 1 && batch >= threads && (batch % threads == 0 || batch >= 4 * threads);
     }
 
     private unsafe struct ForwardBody : IParallelBody

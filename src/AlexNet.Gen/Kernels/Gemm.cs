@@ -10,7 +10,7 @@ namespace AlexNet.Gen.Kernels;
 /// micro-kernel (12×32 on AVX-512, 6×16 on AVX2, 4×4 scalar) then sweeps the MR×NR tiles.
 /// </summary>
 /// <remarks>
-/// <para>Workspace slots used by the dense linear-algebra kernels (slots 0–7 are reserved for them):</para>
+/// <para>Workspace slots used by the dense linear-algebra kernels (slots 0–9 are reserved for them):</para>
 /// <list type="bullet">
 /// <item>0 — packed Ã panels, one region per lane (<see cref="SlotPackA"/>).</item>
 /// <item>1 — packed B̃ panels, one region per lane (<see cref="SlotPackB"/>).</item>
@@ -20,7 +20,9 @@ namespace AlexNet.Gen.Kernels;
 /// <item>5 — a blocked convolution's output (forward) or gathered output gradients (backward), one per lane
 /// (<see cref="SlotBlockMatrix"/>).</item>
 /// <item>6 — staging rows of the convolutions' packed im2col, one per lane (<see cref="SlotStaging"/>).</item>
-/// <item>7 — reserved.</item>
+/// <item>7 — a Winograd convolution's transformed weights (<see cref="SlotWinogradWeights"/>).</item>
+/// <item>8, 9 — its transformed input tiles and tile products, one per lane (<see cref="SlotWinogradInput"/>,
+/// <see cref="SlotWinogradProducts"/>).</item>
 /// </list>
 /// <para>
 /// Determinism: work is split over M or N only (never K), and every element of C goes through the same
@@ -36,6 +38,9 @@ public static partial class Gemm
     internal const int SlotColumnGradient = 4;
     internal const int SlotBlockMatrix = 5;
     internal const int SlotStaging = 6;
+    internal const int SlotWinogradWeights = 7;
+    internal const int SlotWinogradInput = 8;
+    internal const int SlotWinogradProducts = 9;
 
     /// <summary>Multiply-adds below which a GEMM stays on one thread (a fork/join costs tens of microseconds).</summary>
     internal const long ParallelThreshold = 1L << 20;

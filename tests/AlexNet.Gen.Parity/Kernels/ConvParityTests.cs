@@ -41,6 +41,14 @@ public class ConvParityTests
     public void Conv3x3Pad1_SingleSample()
         => Check<Conv3Like>(1, 708, new Reference(Padding: 1));
 
+    [Fact]
+    public void Winograd3x3_TwoGroupsOf128_Batch4()
+    {
+        // 3×3 stride 1 with ≥ 128 channels per group and batch ≥ 4: forward and input gradient take Winograd F(2×2, 3×3).
+        Assert.True(!System.Runtime.Intrinsics.X86.Avx2.IsSupported || Conv2d.UsesWinograd(Conv2d.Geometry.Of<Winograd3x3>(), 4));
+        Check<Winograd3x3>(4, 709, new Reference(Padding: 1, Groups: 2));
+    }
+
     // ---- harness ----
 
     /// <summary>libtorch call: optional explicit F.pad [left, right, top, bottom] first, then conv2d.</summary>
@@ -219,6 +227,24 @@ public class ConvParityTests
         public static int PadTop => 0;
         public static int PadLeft => 0;
         public static int Groups => 1;
+        public static bool HasBias => true;
+    }
+
+    private struct Winograd3x3 : IConv2dConfig
+    {
+        public static int InChannels => 256;
+        public static int InHeight => 13;
+        public static int InWidth => 11;
+        public static int OutChannels => 256;
+        public static int OutHeight => 13;
+        public static int OutWidth => 11;
+        public static int KernelHeight => 3;
+        public static int KernelWidth => 3;
+        public static int StrideHeight => 1;
+        public static int StrideWidth => 1;
+        public static int PadTop => 1;
+        public static int PadLeft => 1;
+        public static int Groups => 2;
         public static bool HasBias => true;
     }
 

@@ -1,0 +1,357 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace AlexNet.Gen.Kernels;
+
+public static partial class Conv2d
+{
+    // Winograd F(2×2, 3×3) (Lavin & Gray, 2015) for 3×3 stride-1 convolutions with enough channels: each 2×2 output
+    // tile takes 16 multiplies per (input, output) channel pair instead of 36, as 16 GEMMs
+    //   M_ξ [Cout/g × tiles] = U_ξ [Cout/g × Cin/g] · V_ξ [Cin/g × tiles],  ξ = 0..15,
+    // with U = G·w·Gᵀ (weights), V = Bᵀ·d·B (4×4 input patches) and the output tile Aᵀ·M·A. The input transform runs
+    // on 8 tiles at once (AVX2 gathers, masked at the image border) and writes V straight into the GEMM's packed
+    // layout. The input gradient of such a layer is the same kind of convolution of the output gradient with the
+    // weights flipped and transposed, so the backward pass uses it too. The weight gradient stays on im2col.
+
+    /// <summary>Test switch: false sends every convolution through im2col + GEMM.</summary>
+    internal static bool WinogradEnabled = true;
+
+    /// <summary>Smallest batch for Winograd: the weight transform is paid per call, so batch 1 stays on im2col.</summary>
+    internal const int WinogradMinBatch = 4;
+
+    /// <summary>
+    /// Smallest channel count (per group, in and out) for which the transforms pay for themselves: measured here, 64→128
+    /// channels on 7×7 ran 28 % slower than im2col, 192→384 on 13×13 18 % faster. Tests lower it to reach small shapes.
+    /// </summary>
+    internal static int WinogradMinChannels = 128;
+
+    /// <summary>Tiles a Winograd GEMM aims for (samples are blocked to reach it).</summary>
+    private const int WinogradBlockTiles = 384;
+
+    /// <summary>3×3, stride 1, padding ≤ 2, wide enough channels, AVX2 gathers and panels of whole 8-float vectors.</summary>
+    internal static bool UsesWinograd(in Geometry g, int batch) => WinogradEnabled && Avx2.IsSupported
+        && batch >= WinogradMinBatch && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight == 1 && g.StrideWidth == 1
+        && g.PadTop <= 2 && g.PadLeft <= 2 && g.InPerGroup >= WinogradMinChannels && g.OutPerGroup >= WinogradMinChannels
+        && Gemm.PanelWidth % 8 == 0;
+
+    /// <summary>The convolution whose output is the input gradient of <paramref name="g"/> (3×3, stride 1).</summary>
+    internal static Geometry InputGradientGeometry(in Geometry g) => new(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels,
+        g.InHeight, g.InWidth, 3, 3, 1, 1, 2 - g.PadTop, 2 - g.PadLeft, g.Groups, hasBias: false);
+
+    /// <summary>Sizes of one Winograd plan: tiles per sample, samples per GEMM block, per-lane buffers.</summary>
+    internal readonly struct WinogradPlan
+    {
+        public readonly int TilesHigh, TilesWide, TilesPerSample, Block, Transformed, Products, Weights;
+
+        public WinogradPlan(in Geometry g, int batchPerLane)
+        {
+            TilesHigh = (g.OutHeight + 1) / 2;
+            TilesWide = (g.OutWidth + 1) / 2;
+            TilesPerSample = TilesHigh * TilesWide;
+            long byMemory = (4L << 20) / Math.Max(1L, 16L * Math.Max(g.InPerGroup, g.OutPerGroup) * TilesPerSample);
+            int byTiles = (WinogradBlockTiles + TilesPerSample - 1) / TilesPerSample;
+            Block = (int)Math.Max(1, Math.Min(Math.Min(byTiles, 16), Math.Min(byMemory, Math.Max(1, batchPerLane))));
+            int tiles = Block * TilesPerSample;
+            Transformed = checked(16 * Gemm.PackedBSize(g.InPerGroup, tiles));
+            Products = checked(16 * g.OutPerGroup * tiles + 8); // + 8: the output transform's last loads overhang a row
+            Weights = checked(16 * g.OutChannels * g.InPerGroup);
+        }
+    }
+
+    /// <summary>
+    /// U_ξ[k, c] = (G·w_kc·Gᵀ)[ξ] for every group, laid out [group][ξ][Cout/g][Cin/g] (A operands of the 16 GEMMs).
+    /// <paramref name="flipped"/>: the weights of the input-gradient convolution (w'[c, k] = w[k, c] rotated 180°).
+    /// Split over output channels on all threads (each element is computed the same way on any thread).
+    /// </summary>
+    internal static unsafe void TransformWeights(in Geometry g, float* w, float* u, bool flipped)
+    {
+        int rows = g.Groups * g.OutPerGroup;
+        int lanes = Math.Min(StaticParallel.ThreadCount, rows);
+        var body = new WeightTransformBody { G = g, W = w, U = u, Flipped = flipped, Rows = rows, Lanes = lanes };
+        if (lanes > 1 && (long)rows * g.InPerGroup >= 4096) StaticParallel.For(lanes, lanes, body);
+        else { body.Lanes = 1; body.Run(0, 1); }
+    }
+
+    private unsafe struct WeightTransformBody : IParallelBody
+    {
+        public Geometry G;
+        public float* W, U;
+        public bool Flipped;
+        public int Rows, Lanes;
+
+        public void Run(int start, int end)
+        {
+            for (int lane = start; lane < end; lane++)
+            {
+                var (r0, r1) = StaticParallel.Partition(Rows, Lanes, lane);
+                for (int r = r0; r < r1; r++) TransformWeightRow(G, W, U, Flipped, r / G.OutPerGroup, r % G.OutPerGroup);
+            }
+        }
+    }
+
+    /// <summary>U_ξ[k, c] for one output channel k of one group and every c: 8 channels at a time with gathers.</summary>
+    [SkipLocalsInit]
+    private static unsafe void TransformWeightRow(in Geometry g, float* w, float* u, bool flipped, int group, int k)
+    {
+        // Of the original layer: outG output channels, inG inputs per group, weight [Cout][Cin/g][3][3].
+        int outG = flipped ? g.InPerGroup : g.OutPerGroup, inG = flipped ? g.OutPerGroup : g.InPerGroup;
+        int rows = g.OutPerGroup, columns = g.InPerGroup; // the transformed layer's output and input channels per group
+        float* wg = w + (nint)group * outG * inG * 9;
+        float* uk = u + (nint)group * 16 * rows * columns + (nint)k * columns;
+        nint plane = (nint)rows * columns;
+        // Tap (i, j) of transformed channel c sits at first + c·step + tap offset.
+        float* first = flipped ? wg + (nint)k * 9 : wg + (nint)k * inG * 9;
+        int step = flipped ? inG * 9 : 9;
+        int c = 0;
+        if (Avx2.IsSupported)
+        {
+            Vector256<int> lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * step;
+            Vector256<float>* t = stackalloc Vector256<float>[12];
+            Vector256<float> half = Vector256.Create(0.5f);
+            for (; c + 8 <= columns; c += 8)
+            {
+                float* base0 = first + (nint)c * step;
+                for (int j = 0; j < 3; j++)
+                {
+                    Vector256<float> w0 = Avx2.GatherVector256(base0 + TapOffset(0, j, flipped), lanes, 4);
+                    Vector256<float> w1 = Avx2.GatherVector256(base0 + TapOffset(1, j, flipped), lanes, 4);
+                    Vector256<float> w2 = Avx2.GatherVector256(base0 + TapOffset(2, j, flipped), lanes, 4);
+                    t[j] = w0;
+                    t[3 + j] = half * (w0 + w1 + w2);
+                    t[6 + j] = half * (w0 - w1 + w2);
+                    t[9 + j] = w2;
+                }
+                for (int r = 0; r < 4; r++)
+                {
+                    Vector256<float> a = t[r * 3], b = t[r * 3 + 1], d = t[r * 3 + 2];
+                    Vector256.Store(a, uk + (r * 4) * plane + c);
+                    Vector256.Store(half * (a + b + d), uk + (r * 4 + 1) * plane + c);
+                    Vector256.Store(half * (a - b + d), uk + (r * 4 + 2) * plane + c);
+                    Vector256.Store(d, uk + (r * 4 + 3) * plane + c);
+                }
+            }
+        }
+        float* ts = stackalloc float[12];
+        for (; c < columns; c++)
+        {
+            float* src = first + (nint)c * step;
+            for (int j = 0; j < 3; j++)
+            {
+                float w0 = src[TapOffset(0, j, flipped)], w1 = src[TapOffset(1, j, flipped)], w2 = src[TapOffset(2, j, flipped)];
+                ts[j] = w0;
+                ts[3 + j] = 0.5f * (w0 + w1 + w2);
+                ts[6 + j] = 0.5f * (w0 - w1 + w2);
+                ts[9 + j] = w2;
+            }
+            for (int r = 0; r < 4; r++)
+            {
+                float a = ts[r * 3], b = ts[r * 3 + 1], d = ts[r * 3 + 2];
+                uk[(r * 4) * plane + c] = a;
+                uk[(r * 4 + 1) * plane + c] = 0.5f * (a + b + d);
+                uk[(r * 4 + 2) * plane + c] = 0.5f * (a - b + d);
+                uk[(r * 4 + 3) * plane + c] = d;
+            }
+        }
+    }
+
+    /// <summary>Offset of tap (i, j) of the transformed layer's 3×3 kernel in the original weights (rotated if flipped).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int TapOffset(int i, int j, bool flipped) => flipped ? (2 - i) * 3 + (2 - j) : i * 3 + j;
+
+    /// <summary>
+    /// y = conv(x) + bias for <paramref name="count"/> samples of one group: x and y point at the group's first channel
+    /// of the first sample (samples g.InputSize / g.OutputSize floats apart), u at the group's 16 transformed weight
+    /// matrices. <paramref name="v"/> and <paramref name="m"/> hold the plan's Transformed and Products floats.
+    /// </summary>
+    internal static unsafe void WinogradBlock(in Geometry g, in WinogradPlan plan, float* x, int count, float* u, float* bias,
+        float* y, float* v, float* m, float* packA, int gemmLanes)
+    {
+        int tiles = count * plan.TilesPerSample, inG = g.InPerGroup, outG = g.OutPerGroup;
+        int vSize = Gemm.PackedBSize(inG, tiles);
+        TransformInput(g, plan, x, tiles, v, vSize);
+        for (int xi = 0; xi < 16; xi++)
+            Gemm.MultiplyPrepacked(outG, tiles, inG, u + (nint)xi * outG * inG, inG, v + (nint)xi * vSize,
+                m + (nint)xi * outG * tiles, tiles, false, packA, gemmLanes);
+        TransformOutput(g, plan, m, tiles, bias, y);
+    }
+
+    /// <summary>V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 4×4 input patch in channel c, into the packed layout.</summary>
+    [SkipLocalsInit]
+    private static unsafe void TransformInput(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize)
+    {
+        int inG = g.InPerGroup, nr = Gemm.PanelWidth, kc = Gemm.SliceDepth, paddedT = Gemm.PackedBWidth(tiles);
+        Vector256<int>* index = stackalloc Vector256<int>[16];
+        Vector256<float>* mask = stackalloc Vector256<float>[16];
+        int* offsets = stackalloc int[8];
+        int* inside = stackalloc int[8];
+        Vector256<float>* col = stackalloc Vector256<float>[16];
+        for (int t0 = 0; t0 < tiles; t0 += 8)
+        {
+            // Per patch element (i, j): the 8 tiles' offsets from the channel's origin and whether they are inside.
+            for (int e = 0; e < 16; e++)
+            {
+                int i = e >> 2, j = e & 3;
+                for (int lane = 0; lane < 8; lane++)
+                {
+                    int t = t0 + lane, s = t / plan.TilesPerSample, r = t - s * plan.TilesPerSample;
+                    int ih = 2 * (r / plan.TilesWide) - g.PadTop + i, iw = 2 * (r % plan.TilesWide) - g.PadLeft + j;
+                    bool ok = t < tiles && (uint)ih < (uint)g.InHeight && (uint)iw < (uint)g.InWidth;
+                    offsets[lane] = ok ? s * g.InputSize + ih * g.InWidth + iw : 0;
+                    inside[lane] = ok ? -1 : 0;
+                }
+                index[e] = Vector256.Load(offsets);
+                mask[e] = Vector256.Load(inside).AsSingle();
+            }
+            int panel = t0 / nr, within = t0 % nr;
+            for (int c = 0; c < inG; c++)
+            {
+                float* xc = x + (nint)c * g.InPixels;
+                int pc = c / kc * kc, kcb = Math.Min(kc, inG - pc);
+                float* dst = v + (nint)pc * paddedT + (nint)(c - pc) * nr + (nint)panel * kcb * nr + within;
+                // Columns of d through Bᵀ: rows (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the rows of that through B.
+                Vector256<float> z = Vector256<float>.Zero;
+                for (int j = 0; j < 4; j++)
+                {
+                    Vector256<float> d0 = Avx2.GatherMaskVector256(z, xc, index[j], mask[j], 4);
+                    Vector256<float> d1 = Avx2.GatherMaskVector256(z, xc, index[4 + j], mask[4 + j], 4);
+                    Vector256<float> d2 = Avx2.GatherMaskVector256(z, xc, index[8 + j], mask[8 + j], 4);
+                    Vector256<float> d3 = Avx2.GatherMaskVector256(z, xc, index[12 + j], mask[12 + j], 4);
+                    col[j] = d0 - d2;
+                    col[4 + j] = d1 + d2;
+                    col[8 + j] = d2 - d1;
+                    col[12 + j] = d1 - d3;
+                }
+                for (int i = 0; i < 4; i++)
+                {
+                    Vector256<float> a0 = col[4 * i], a1 = col[4 * i + 1], a2 = col[4 * i + 2], a3 = col[4 * i + 3];
+                    Vector256.Store(a0 - a2, dst + (nint)(4 * i) * vSize);
+                    Vector256.Store(a1 + a2, dst + (nint)(4 * i + 1) * vSize);
+                    Vector256.Store(a2 - a1, dst + (nint)(4 * i + 2) * vSize);
+                    Vector256.Store(a1 - a3, dst + (nint)(4 * i + 3) * vSize);
+                }
+            }
+        }
+    }
+
+    /// <summary>y[k, 2th + a, 2tw + b] = (Aᵀ·M·A)[a, b] + bias[k] for every tile and output channel of the group.</summary>
+    [SkipLocalsInit]
+    private static unsafe void TransformOutput(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y)
+    {
+        int outG = g.OutPerGroup, plane = outG * tiles;
+        int* offsets = stackalloc int[8];
+        int* shape = stackalloc int[8]; // bit 0: a second output column, bit 1: a second output row, −1: no tile
+        float* result = stackalloc float[32];
+        for (int t0 = 0; t0 < tiles; t0 += 8)
+        {
+            int lanes = Math.Min(8, tiles - t0);
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                int t = t0 + lane, s = t / plan.TilesPerSample, r = t - s * plan.TilesPerSample;
+                int oh = 2 * (r / plan.TilesWide), ow = 2 * (r % plan.TilesWide);
+                offsets[lane] = s * g.OutputSize + oh * g.OutWidth + ow;
+                shape[lane] = (ow + 1 < g.OutWidth ? 1 : 0) | (oh + 1 < g.OutHeight ? 2 : 0);
+            }
+            for (int k = 0; k < outG; k++)
+            {
+                float* mk = m + (nint)k * tiles + t0;
+                // Columns of M through Aᵀ = [1 1 1 0; 0 1 −1 −1], then the two rows through A.
+                Vector256<float> u00 = default, u01 = default, u02 = default, u03 = default;
+                Vector256<float> u10 = default, u11 = default, u12 = default, u13 = default;
+                for (int j = 0; j < 4; j++)
+                {
+                    Vector256<float> m0 = Vector256.Load(mk + (nint)j * plane), m1 = Vector256.Load(mk + (nint)(4 + j) * plane);
+                    Vector256<float> m2 = Vector256.Load(mk + (nint)(8 + j) * plane), m3 = Vector256.Load(mk + (nint)(12 + j) * plane);
+                    Vector256<float> top = m0 + m1 + m2, bottom = m1 - m2 - m3;
+                    switch (j)
+                    {
+                        case 0: u00 = top; u10 = bottom; break;
+                        case 1: u01 = top; u11 = bottom; break;
+                        case 2: u02 = top; u12 = bottom; break;
+                        default: u03 = top; u13 = bottom; break;
+                    }
+                }
+                Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
+                Vector256.Store(u00 + u01 + u02 + b, result);
+                Vector256.Store(u01 - u02 - u03 + b, result + 8);
+                Vector256.Store(u10 + u11 + u12 + b, result + 16);
+                Vector256.Store(u11 - u12 - u13 + b, result + 24);
+                float* yk = y + (nint)k * g.Pixels;
+                for (int lane = 0; lane < lanes; lane++)
+                {
+                    float* p = yk + offsets[lane];
+                    int sh = shape[lane];
+                    p[0] = result[lane];
+                    if ((sh & 1) != 0) p[1] = result[8 + lane];
+                    if ((sh & 2) != 0)
+                    {
+                        p[g.OutWidth] = result[16 + lane];
+                        if ((sh & 1) != 0) p[g.OutWidth + 1] = result[24 + lane];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The forward pass on Winograd (see <see cref="UsesWinograd"/>); parallel as the im2col path.</summary>
+    private static unsafe void WinogradForward(in Geometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, int batch, Workspace workspace)
+    {
+        bool perSample = SplitsSamples(batch);
+        int lanes = perSample ? StaticParallel.ThreadCount : 1;
+        var plan = new WinogradPlan(g, (batch + lanes - 1) / lanes);
+        int gemmLanes = perSample ? 1 : Gemm.ChooseLanes(g.OutPerGroup, plan.Block * plan.TilesPerSample, g.InPerGroup);
+        int packA = gemmLanes * Gemm.PackASize(g.OutPerGroup, g.InPerGroup);
+        float[] weights = workspace.GetArray(Gemm.SlotWinogradWeights, plan.Weights);
+        float[] transformed = workspace.GetArray(Gemm.SlotWinogradInput, lanes * plan.Transformed);
+        float[] products = workspace.GetArray(Gemm.SlotWinogradProducts, lanes * plan.Products);
+        float[] packABuffer = workspace.GetArray(Gemm.SlotPackA, lanes * packA);
+        fixed (float* pIn = input)
+        fixed (float* pW = weight)
+        fixed (float* pB = bias)
+        fixed (float* pOut = output)
+        fixed (float* pU = weights)
+        fixed (float* pV = transformed)
+        fixed (float* pM = products)
+        fixed (float* pPackA = packABuffer)
+        {
+            TransformWeights(g, pW, pU, flipped: false);
+            var body = new WinogradBody
+            {
+                G = g, Plan = plan, Input = pIn, Weights = pU, Bias = g.HasBias ? pB : null, Output = pOut, Batch = batch,
+                Lanes = lanes, GemmLanes = gemmLanes, Transformed = pV, Products = pM, PackA = pPackA, PackASize = packA,
+            };
+            if (lanes > 1) StaticParallel.For(lanes, lanes, body);
+            else body.Run(0, 1);
+        }
+    }
+
+    private unsafe struct WinogradBody : IParallelBody
+    {
+        public Geometry G;
+        public WinogradPlan Plan;
+        public float* Input, Weights, Bias, Output, Transformed, Products, PackA;
+        public int Batch, Lanes, GemmLanes, PackASize;
+
+        public void Run(int start, int end)
+        {
+            Geometry g = G;
+            for (int lane = start; lane < end; lane++)
+            {
+                var (n0, n1) = StaticParallel.Partition(Batch, Lanes, lane);
+                float* v = Transformed + (nint)lane * Plan.Transformed;
+                float* m = Products + (nint)lane * Plan.Products;
+                float* packA = PackA + (nint)lane * PackASize;
+                for (int n = n0; n < n1; n += Plan.Block)
+                {
+                    int count = Math.Min(Plan.Block, n1 - n);
+                    for (int group = 0; group < g.Groups; group++)
+                        WinogradBlock(g, Plan, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, count,
+                            Weights + (nint)group * 16 * g.OutPerGroup * g.InPerGroup, Bias == null ? null : Bias + group * g.OutPerGroup,
+                            Output + (nint)n * g.OutputSize + (nint)group * g.OutPerGroup * g.Pixels, v, m, packA, GemmLanes);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System;
+using System.Linq;
+using System.Runtime.Intrinsics.X86;
+using AlexNet.Gen.Kernels;
+using AlexNet.Gen.Tests.Reference;
+using Ref = AlexNet.Gen.Tests.Reference.Reference;
+
+namespace AlexNet.Gen.Tests.Kernels;
+
+/// <summary>
+/// The Winograd F(2×2, 3×3) path of 3×3 stride-1 convolutions (forward and input gradient) against the double
+/// reference: odd sizes (partial edge tiles), paddings 0–2 and TensorFlow SAME, groups, bias on and off, several
+/// Winograd blocks per lane, one and two threads. The channel threshold is lowered to 16 so small shapes take the path.
+/// </summary>
+[Collection(KernelStateCollection.Name)]
+public sealed class WinogradConvolutionTests : IDisposable
+{
+    private readonly int _savedMinChannels = Conv2d.WinogradMinChannels;
+
+    public WinogradConvolutionTests() => Conv2d.WinogradMinChannels = 16;
+
+    public void Dispose() => Conv2d.WinogradMinChannels = _savedMinChannels;
+
+    /// <summary>16 → 24 channels, pad 1, odd non-square image.</summary>
+    private struct W1 : IConv2dConfig
+    {
+        public static int InChannels => 16; public static int InHeight => 11; public static int InWidth => 13;
+        public static int OutChannels => 24; public static int OutHeight => 11; public static int OutWidth => 13;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
+    }
+
+    /// <summary>32 → 16, no padding (valid), no bias.</summary>
+    private struct W2 : IConv2dConfig
+    {
+        public static int InChannels => 32; public static int InHeight => 9; public static int InWidth => 8;
+        public static int OutChannels => 16; public static int OutHeight => 7; public static int OutWidth => 6;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 0; public static int PadLeft => 0; public static int Groups => 1; public static bool HasBias => false;
+    }
+
+    /// <summary>Two groups of 16 → 20, padding 2 (output larger than the input).</summary>
+    private struct W3 : IConv2dConfig
+    {
+        public static int InChannels => 32; public static int InHeight => 6; public static int InWidth => 7;
+        public static int OutChannels => 40; public static int OutHeight => 8; public static int OutWidth => 9;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 2; public static int PadLeft => 2; public static int Groups => 2; public static bool HasBias => true;
+    }
+
+    /// <summary>Asymmetric padding: top 0 (bottom 1 implied), left 1 and right 1; 7 rows of output from 8.</summary>
+    private struct W4 : IConv2dConfig
+    {
+        public static int InChannels => 24; public static int InHeight => 8; public static int InWidth => 9;
+        public static int OutChannels => 16; public static int OutHeight => 7; public static int OutWidth => 9;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 0; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
+    }
+
+    private interface ICheck
+    {
+        void Run<T>() where T : struct, IConv2dConfig;
+    }
+
+    private static void Dispatch(string config, ICheck check)
+    {
+        switch (config)
+        {
+            case "W1": check.Run<W1>(); break;
+            case "W2": check.Run<W2>(); break;
+            case "W3": check.Run<W3>(); break;
+            case "W4": check.Run<W4>(); break;
+            default: throw new ArgumentException($"unknown config {config}");
+        }
+    }
+
+    public static TheoryData<string, int, int> Cases()
+    {
+        var data = new TheoryData<string, int, int>();
+        foreach (string config in new[] { "W1", "W2", "W3", "W4" })
+            foreach (int batch in new[] { 4, 9 })
+                foreach (int width in new[] { 8, 16 })
+                    data.Add(config, batch, width);
+        // 40 samples of W4 (20 tiles each): 20 per lane, over the Winograd block of 16 samples, so a lane runs two blocks.
+        data.Add("W4", 40, 8);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ForwardAndInputGradientMatchReference(string config, int batch, int width) =>
+        GemmTestScope.WithWidth(width, () => Dispatch(config, new ReferenceCheck(batch)));
+
+    private sealed class ReferenceCheck(int batch) : ICheck
+    {
+        public void Run<T>() where T : struct, IConv2dConfig
+        {
+            var g = Conv2d.Geometry.Of<T>();
+            if (Avx2.IsSupported) Assert.True(Conv2d.UsesWinograd(g, batch), $"{typeof(T).Name} should take the Winograd path");
+            var s = Conv2dShape.Of<T>();
+            int seed = s.InSize + batch;
+            float[] x = Ref.GemmRandom(batch * s.InSize, seed), w = Ref.GemmRandom(s.WeightSize, seed + 1);
+            float[] b = Ref.GemmRandom(s.BiasSize, seed + 2), dy = Ref.GemmRandom(batch * s.OutSize, seed + 3);
+            float[] y = Enumerable.Repeat(float.NaN, batch * s.OutSize).ToArray();
+            float[] dx = Enumerable.Repeat(float.NaN, batch * s.InSize).ToArray();
+            float[] dw = new float[s.WeightSize], db = new float[s.BiasSize];
+            var ws = GemmTestScope.PoisonedWorkspace();
+            Conv2d.Forward<T>(x, w, b, y, batch, ws);
+            Conv2d.Backward<T>(x, w, dy, dx, dw, db, batch, ws);
+            string what = $"{typeof(T).Name} batch {batch} width {Gemm.VectorWidth}";
+            double[] expected = Ref.Conv2dForward(s, Ref.GemmToDouble(x), Ref.GemmToDouble(w), Ref.GemmToDouble(b), batch);
+            Ref.GemmAssertClose(expected, y, 1e-4, what + " forward");
+            var (ex, ew, eb) = Ref.Conv2dBackward(s, Ref.GemmToDouble(x), Ref.GemmToDouble(w), Ref.GemmToDouble(dy), batch);
+            Ref.GemmAssertClose(ex, dx, 1e-4, what + " dX");
+            Ref.GemmAssertClose(ew, dw, 1e-4, what + " dW");
+            Ref.GemmAssertClose(eb, db, 1e-4, what + " dB");
+        }
+    }
+
+    /// <summary>Samples split over lanes (batch 4, 6) and a single lane splitting its GEMMs give the same bits.</summary>
+    [Theory]
+    [InlineData("W1", 4)]
+    [InlineData("W3", 6)]
+    [InlineData("W4", 5)]
+    public void ResultsAreIdenticalForOneAndTwoThreads(string config, int batch) => Dispatch(config, new ThreadCheck(batch));
+
+    private sealed class ThreadCheck(int batch) : ICheck
+    {
+        public void Run<T>() where T : struct, IConv2dConfig
+        {
+            var s = Conv2dShape.Of<T>();
+            float[] x = Ref.GemmRandom(batch * s.InSize, 7), w = Ref.GemmRandom(s.WeightSize, 8);
+            float[] b = Ref.GemmRandom(s.BiasSize, 9), dy = Ref.GemmRandom(batch * s.OutSize, 10);
+            (float[] Y, float[] Dx) Compute(int threads)
+            {
+                float[] y = new float[batch * s.OutSize], dx = new float[batch * s.InSize];
+                GemmTestScope.WithThreads(threads, () =>
+                {
+                    var ws = new Workspace();
+                    Conv2d.Forward<T>(x, w, b, y, batch, ws);
+                    Conv2d.Backward<T>(x, w, dy, dx, new float[s.WeightSize], new float[s.BiasSize], batch, ws);
+                });
+                return (y, dx);
+            }
+            var one = Compute(1);
+            var two = Compute(2);
+            GemmTestScope.AssertBitwiseEqual(one.Y, two.Y, typeof(T).Name + " forward");
+            GemmTestScope.AssertBitwiseEqual(one.Dx, two.Dx, typeof(T).Name + " dX");
+        }
+    }
+}
