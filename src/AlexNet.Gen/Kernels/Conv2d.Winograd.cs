@@ -14,6 +14,7 @@ public static partial class Conv2d
     // on 8 tiles at once (AVX2 gathers, masked at the image border) and writes V straight into the GEMM's packed
     // layout. The input gradient of such a layer is the same kind of convolution of the output gradient with the
     // weights flipped and transposed, so the backward pass uses it too. The weight gradient stays on im2col.
+    // 5×5 layers use F(2×2, 5×5) the same way (36 GEMMs, Conv2d.Winograd5.cs).
 
     /// <summary>Test switch: false sends every convolution through im2col + GEMM.</summary>
     internal static bool WinogradEnabled = true;
@@ -30,33 +31,53 @@ public static partial class Conv2d
     /// <summary>Tiles a Winograd GEMM aims for (samples are blocked to reach it).</summary>
     private const int WinogradBlockTiles = 384;
 
-    /// <summary>3×3, stride 1, padding ≤ 2, wide enough channels, AVX2 gathers and panels of whole 8-float vectors.</summary>
-    internal static bool UsesWinograd(in Geometry g, int batch) => WinogradEnabled && Avx2.IsSupported
-        && batch >= WinogradMinBatch && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight == 1 && g.StrideWidth == 1
-        && g.PadTop <= 2 && g.PadLeft <= 2 && g.InPerGroup >= WinogradMinChannels && g.OutPerGroup >= WinogradMinChannels
-        && Gemm.PanelWidth % 8 == 0;
+    /// <summary>
+    /// Smallest channel count (per group, in and out) for F(2×2, 5×5), whose 36 products per tile replace 100
+    /// multiplies (torchvision's conv2 has 64 → 192, the paper's 48 → 128 per group). Tests lower it.
+    /// </summary>
+    internal static int Winograd5MinChannels = 32;
 
-    /// <summary>The convolution whose output is the input gradient of <paramref name="g"/> (3×3, stride 1).</summary>
+    /// <summary>
+    /// 3×3 (or 5×5) kernels, stride 1, padding below the kernel size, wide enough channels, AVX2 gathers and panels
+    /// of whole 8-float vectors.
+    /// </summary>
+    internal static bool UsesWinograd(in Geometry g, int batch)
+    {
+        if (!WinogradEnabled || !Avx2.IsSupported || batch < WinogradMinBatch || Gemm.PanelWidth % 8 != 0) return false;
+        int k = g.KernelHeight;
+        int channels = k == 3 ? WinogradMinChannels : k == 5 ? Winograd5MinChannels : int.MaxValue;
+        return g.KernelWidth == k && g.StrideHeight == 1 && g.StrideWidth == 1 && g.PadTop < k && g.PadLeft < k
+            && g.InPerGroup >= channels && g.OutPerGroup >= channels;
+    }
+
+    /// <summary>The convolution whose output is the input gradient of <paramref name="g"/> (square kernel, stride 1).</summary>
     internal static Geometry InputGradientGeometry(in Geometry g) => new(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels,
-        g.InHeight, g.InWidth, 3, 3, 1, 1, 2 - g.PadTop, 2 - g.PadLeft, g.Groups, hasBias: false);
+        g.InHeight, g.InWidth, g.KernelHeight, g.KernelWidth, 1, 1, g.KernelHeight - 1 - g.PadTop, g.KernelWidth - 1 - g.PadLeft,
+        g.Groups, hasBias: false);
 
     /// <summary>Sizes of one Winograd plan: tiles per sample, samples per GEMM block, per-lane buffers.</summary>
     internal readonly struct WinogradPlan
     {
         public readonly int TilesHigh, TilesWide, TilesPerSample, Block, Transformed, Products, Weights;
 
+        /// <summary>Kernel size r (3 or 5) and the r + 1 by r + 1 transformed tile's element count (16 or 36).</summary>
+        public readonly int Kernel, Elements;
+
         public WinogradPlan(in Geometry g, int batchPerLane)
         {
+            Kernel = g.KernelHeight;
+            Elements = (Kernel + 1) * (Kernel + 1);
             TilesHigh = (g.OutHeight + 1) / 2;
             TilesWide = (g.OutWidth + 1) / 2;
             TilesPerSample = TilesHigh * TilesWide;
-            long byMemory = (4L << 20) / Math.Max(1L, 16L * Math.Max(g.InPerGroup, g.OutPerGroup) * TilesPerSample);
+            long byMemory = (4L << 20) / Math.Max(1L, (long)Elements * Math.Max(g.InPerGroup, g.OutPerGroup) * TilesPerSample);
             int byTiles = (WinogradBlockTiles + TilesPerSample - 1) / TilesPerSample;
             Block = (int)Math.Max(1, Math.Min(Math.Min(byTiles, 16), Math.Min(byMemory, Math.Max(1, batchPerLane))));
             int tiles = Block * TilesPerSample;
-            Transformed = checked(16 * Gemm.PackedBSize(g.InPerGroup, tiles));
-            Products = checked(16 * g.OutPerGroup * tiles + 8); // + 8: the output transform's last loads overhang a row
-            Weights = checked(16 * g.OutChannels * g.InPerGroup);
+            Transformed = checked(Elements * Gemm.PackedBSize(g.InPerGroup, tiles));
+            // + 8: the output transform's last loads overhang a row; + 2·tiles: its per-tile offsets and shapes.
+            Products = checked(Elements * g.OutPerGroup * tiles + 8 + 2 * tiles);
+            Weights = checked(Elements * g.OutChannels * g.InPerGroup);
         }
     }
 
@@ -86,7 +107,11 @@ public static partial class Conv2d
             for (int lane = start; lane < end; lane++)
             {
                 var (r0, r1) = StaticParallel.Partition(Rows, Lanes, lane);
-                for (int r = r0; r < r1; r++) TransformWeightRow(G, W, U, Flipped, r / G.OutPerGroup, r % G.OutPerGroup);
+                for (int r = r0; r < r1; r++)
+                {
+                    if (G.KernelHeight == 5) TransformWeightRow5(G, W, U, Flipped, r / G.OutPerGroup, r % G.OutPerGroup);
+                    else TransformWeightRow(G, W, U, Flipped, r / G.OutPerGroup, r % G.OutPerGroup);
+                }
             }
         }
     }
@@ -162,19 +187,21 @@ public static partial class Conv2d
 
     /// <summary>
     /// y = conv(x) + bias for <paramref name="count"/> samples of one group: x and y point at the group's first channel
-    /// of the first sample (samples g.InputSize / g.OutputSize floats apart), u at the group's 16 transformed weight
-    /// matrices. <paramref name="v"/> and <paramref name="m"/> hold the plan's Transformed and Products floats.
+    /// of the first sample (samples g.InputSize / g.OutputSize floats apart), u at the group's 16 (5×5: 36) transformed
+    /// weight matrices. <paramref name="v"/> and <paramref name="m"/> hold the plan's Transformed and Products floats.
     /// </summary>
     internal static unsafe void WinogradBlock(in Geometry g, in WinogradPlan plan, float* x, int count, float* u, float* bias,
         float* y, float* v, float* m, float* packA, int gemmLanes)
     {
         int tiles = count * plan.TilesPerSample, inG = g.InPerGroup, outG = g.OutPerGroup;
         int vSize = Gemm.PackedBSize(inG, tiles);
-        TransformInput(g, plan, x, tiles, v, vSize);
-        for (int xi = 0; xi < 16; xi++)
+        if (plan.Kernel == 5) TransformInput5(g, plan, x, tiles, v, vSize);
+        else TransformInput(g, plan, x, tiles, v, vSize);
+        for (int xi = 0; xi < plan.Elements; xi++)
             Gemm.MultiplyPrepacked(outG, tiles, inG, u + (nint)xi * outG * inG, inG, v + (nint)xi * vSize,
                 m + (nint)xi * outG * tiles, tiles, false, packA, gemmLanes);
-        TransformOutput(g, plan, m, tiles, bias, y);
+        if (plan.Kernel == 5) TransformOutput5(g, plan, m, tiles, bias, y);
+        else TransformOutput(g, plan, m, tiles, bias, y);
     }
 
     /// <summary>V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 4×4 input patch in channel c, into the packed layout.</summary>
@@ -189,21 +216,7 @@ public static partial class Conv2d
         Vector256<float>* col = stackalloc Vector256<float>[16];
         for (int t0 = 0; t0 < tiles; t0 += 8)
         {
-            // Per patch element (i, j): the 8 tiles' offsets from the channel's origin and whether they are inside.
-            for (int e = 0; e < 16; e++)
-            {
-                int i = e >> 2, j = e & 3;
-                for (int lane = 0; lane < 8; lane++)
-                {
-                    int t = t0 + lane, s = t / plan.TilesPerSample, r = t - s * plan.TilesPerSample;
-                    int ih = 2 * (r / plan.TilesWide) - g.PadTop + i, iw = 2 * (r % plan.TilesWide) - g.PadLeft + j;
-                    bool ok = t < tiles && (uint)ih < (uint)g.InHeight && (uint)iw < (uint)g.InWidth;
-                    offsets[lane] = ok ? s * g.InputSize + ih * g.InWidth + iw : 0;
-                    inside[lane] = ok ? -1 : 0;
-                }
-                index[e] = Vector256.Load(offsets);
-                mask[e] = Vector256.Load(inside).AsSingle();
-            }
+            PatchGather(g, plan, t0, tiles, 4, index, mask, offsets, inside);
             int panel = t0 / nr, within = t0 % nr;
             for (int c = 0; c < inG; c++)
             {
@@ -235,25 +248,42 @@ public static partial class Conv2d
         }
     }
 
+    /// <summary>
+    /// For tiles t0..t0+7 and each element (i, j) of their size×size input patches: the gather offsets from a channel's
+    /// origin (index[i·size + j]) and which lanes read inside the image (mask; the others, and tiles past the end, read 0).
+    /// </summary>
+    private static unsafe void PatchGather(in Geometry g, in WinogradPlan plan, int t0, int tiles, int size, Vector256<int>* index,
+        Vector256<float>* mask, int* offsets, int* inside)
+    {
+        for (int e = 0; e < size * size; e++)
+        {
+            int i = e / size, j = e % size;
+            for (int lane = 0; lane < 8; lane++)
+            {
+                int t = t0 + lane, s = t / plan.TilesPerSample, r = t - s * plan.TilesPerSample;
+                int ih = 2 * (r / plan.TilesWide) - g.PadTop + i, iw = 2 * (r % plan.TilesWide) - g.PadLeft + j;
+                bool ok = t < tiles && (uint)ih < (uint)g.InHeight && (uint)iw < (uint)g.InWidth;
+                offsets[lane] = ok ? s * g.InputSize + ih * g.InWidth + iw : 0;
+                inside[lane] = ok ? -1 : 0;
+            }
+            index[e] = Vector256.Load(offsets);
+            mask[e] = Vector256.Load(inside).AsSingle();
+        }
+    }
+
     /// <summary>y[k, 2th + a, 2tw + b] = (Aᵀ·M·A)[a, b] + bias[k] for every tile and output channel of the group.</summary>
     [SkipLocalsInit]
     private static unsafe void TransformOutput(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y)
     {
         int outG = g.OutPerGroup, plane = outG * tiles;
-        int* offsets = stackalloc int[8];
-        int* shape = stackalloc int[8]; // bit 0: a second output column, bit 1: a second output row, −1: no tile
+        int* offsets = TileOffsets(g, plan, m, tiles);
         float* result = stackalloc float[32];
-        for (int t0 = 0; t0 < tiles; t0 += 8)
+        // Channel by channel, so the 16 product planes are read as 16 sequential streams.
+        for (int k = 0; k < outG; k++)
         {
-            int lanes = Math.Min(8, tiles - t0);
-            for (int lane = 0; lane < lanes; lane++)
-            {
-                int t = t0 + lane, s = t / plan.TilesPerSample, r = t - s * plan.TilesPerSample;
-                int oh = 2 * (r / plan.TilesWide), ow = 2 * (r % plan.TilesWide);
-                offsets[lane] = s * g.OutputSize + oh * g.OutWidth + ow;
-                shape[lane] = (ow + 1 < g.OutWidth ? 1 : 0) | (oh + 1 < g.OutHeight ? 2 : 0);
-            }
-            for (int k = 0; k < outG; k++)
+            Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
+            float* yk = y + (nint)k * g.Pixels;
+            for (int t0 = 0; t0 < tiles; t0 += 8)
             {
                 float* mk = m + (nint)k * tiles + t0;
                 // Columns of M through Aᵀ = [1 1 1 0; 0 1 −1 −1], then the two rows through A.
@@ -272,24 +302,47 @@ public static partial class Conv2d
                         default: u03 = top; u13 = bottom; break;
                     }
                 }
-                Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
                 Vector256.Store(u00 + u01 + u02 + b, result);
                 Vector256.Store(u01 - u02 - u03 + b, result + 8);
                 Vector256.Store(u10 + u11 + u12 + b, result + 16);
                 Vector256.Store(u11 - u12 - u13 + b, result + 24);
-                float* yk = y + (nint)k * g.Pixels;
-                for (int lane = 0; lane < lanes; lane++)
-                {
-                    float* p = yk + offsets[lane];
-                    int sh = shape[lane];
-                    p[0] = result[lane];
-                    if ((sh & 1) != 0) p[1] = result[8 + lane];
-                    if ((sh & 2) != 0)
-                    {
-                        p[g.OutWidth] = result[16 + lane];
-                        if ((sh & 1) != 0) p[g.OutWidth + 1] = result[24 + lane];
-                    }
-                }
+                ScatterTiles(g, yk, offsets + t0, offsets + tiles + t0, Math.Min(8, tiles - t0), result);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Per tile t: offsets[t], its output offset from the group's first channel of the first sample, and
+    /// offsets[tiles + t], bit 0 if the tile has a second output column and bit 1 if it has a second output row.
+    /// Kept after the products in <paramref name="m"/> (the plan reserves room for them).
+    /// </summary>
+    private static unsafe int* TileOffsets(in Geometry g, in WinogradPlan plan, float* m, int tiles)
+    {
+        int* offsets = (int*)(m + (nint)plan.Elements * g.OutPerGroup * tiles + 8);
+        for (int t = 0; t < tiles; t++)
+        {
+            int s = t / plan.TilesPerSample, r = t - s * plan.TilesPerSample;
+            int oh = 2 * (r / plan.TilesWide), ow = 2 * (r % plan.TilesWide);
+            offsets[t] = s * g.OutputSize + oh * g.OutWidth + ow;
+            offsets[tiles + t] = (ow + 1 < g.OutWidth ? 1 : 0) | (oh + 1 < g.OutHeight ? 2 : 0);
+        }
+        return offsets;
+    }
+
+    /// <summary>Writes the 2×2 outputs of <paramref name="lanes"/> tiles (result: 4 rows of 8 lanes) where they exist.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void ScatterTiles(in Geometry g, float* yk, int* offsets, int* shapes, int lanes, float* result)
+    {
+        for (int lane = 0; lane < lanes; lane++)
+        {
+            int code = shapes[lane];
+            float* p = yk + offsets[lane];
+            p[0] = result[lane];
+            if ((code & 1) != 0) p[1] = result[8 + lane];
+            if ((code & 2) != 0)
+            {
+                p[g.OutWidth] = result[16 + lane];
+                if ((code & 1) != 0) p[g.OutWidth + 1] = result[24 + lane];
             }
         }
     }
@@ -348,7 +401,7 @@ public static partial class Conv2d
                     int count = Math.Min(Plan.Block, n1 - n);
                     for (int group = 0; group < g.Groups; group++)
                         WinogradBlock(g, Plan, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, count,
-                            Weights + (nint)group * 16 * g.OutPerGroup * g.InPerGroup, Bias == null ? null : Bias + group * g.OutPerGroup,
+                            Weights + (nint)group * Plan.Elements * g.OutPerGroup * g.InPerGroup, Bias == null ? null : Bias + group * g.OutPerGroup,
                             Output + (nint)n * g.OutputSize + (nint)group * g.OutPerGroup * g.Pixels, v, m, packA, GemmLanes);
                 }
             }

@@ -49,6 +49,14 @@ public class ConvParityTests
         Check<Winograd3x3>(4, 709, new Reference(Padding: 1, Groups: 2));
     }
 
+    [Fact]
+    public void Winograd5x5_64To192_Batch4()
+    {
+        // torchvision conv2's shape at a smaller image: forward and input gradient take Winograd F(2×2, 5×5).
+        Assert.True(!System.Runtime.Intrinsics.X86.Avx2.IsSupported || Conv2d.UsesWinograd(Conv2d.Geometry.Of<Winograd5x5>(), 4));
+        Check<Winograd5x5>(4, 710, new Reference(Padding: 2));
+    }
+
     // ---- harness ----
 
     /// <summary>libtorch call: optional explicit F.pad [left, right, top, bottom] first, then conv2d.</summary>
@@ -245,6 +253,24 @@ public class ConvParityTests
         public static int PadTop => 1;
         public static int PadLeft => 1;
         public static int Groups => 2;
+        public static bool HasBias => true;
+    }
+
+    private struct Winograd5x5 : IConv2dConfig
+    {
+        public static int InChannels => 64;
+        public static int InHeight => 15;
+        public static int InWidth => 13;
+        public static int OutChannels => 192;
+        public static int OutHeight => 15;
+        public static int OutWidth => 13;
+        public static int KernelHeight => 5;
+        public static int KernelWidth => 5;
+        public static int StrideHeight => 1;
+        public static int StrideWidth => 1;
+        public static int PadTop => 2;
+        public static int PadLeft => 2;
+        public static int Groups => 1;
         public static bool HasBias => true;
     }
 

@@ -8,18 +8,26 @@ using Ref = AlexNet.Gen.Tests.Reference.Reference;
 namespace AlexNet.Gen.Tests.Kernels;
 
 /// <summary>
-/// The Winograd F(2×2, 3×3) path of 3×3 stride-1 convolutions (forward and input gradient) against the double
+/// The Winograd F(2×2, 3×3) and F(2×2, 5×5) paths of 3×3 and 5×5 stride-1 convolutions (forward and input gradient) against the double
 /// reference: odd sizes (partial edge tiles), paddings 0–2 and TensorFlow SAME, groups, bias on and off, several
 /// Winograd blocks per lane, one and two threads. The channel threshold is lowered to 16 so small shapes take the path.
 /// </summary>
 [Collection(KernelStateCollection.Name)]
 public sealed class WinogradConvolutionTests : IDisposable
 {
-    private readonly int _savedMinChannels = Conv2d.WinogradMinChannels;
+    private readonly int _savedMinChannels = Conv2d.WinogradMinChannels, _savedMinChannels5 = Conv2d.Winograd5MinChannels;
 
-    public WinogradConvolutionTests() => Conv2d.WinogradMinChannels = 16;
+    public WinogradConvolutionTests()
+    {
+        Conv2d.WinogradMinChannels = 16;
+        Conv2d.Winograd5MinChannels = 16;
+    }
 
-    public void Dispose() => Conv2d.WinogradMinChannels = _savedMinChannels;
+    public void Dispose()
+    {
+        Conv2d.WinogradMinChannels = _savedMinChannels;
+        Conv2d.Winograd5MinChannels = _savedMinChannels5;
+    }
 
     /// <summary>16 → 24 channels, pad 1, odd non-square image.</summary>
     private struct W1 : IConv2dConfig
@@ -57,6 +65,33 @@ public sealed class WinogradConvolutionTests : IDisposable
         public static int PadTop => 0; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
     }
 
+    /// <summary>5×5 (F(2×2, 5×5)): 16 → 24, pad 2 (same size), odd non-square image.</summary>
+    private struct V1 : IConv2dConfig
+    {
+        public static int InChannels => 16; public static int InHeight => 11; public static int InWidth => 13;
+        public static int OutChannels => 24; public static int OutHeight => 11; public static int OutWidth => 13;
+        public static int KernelHeight => 5; public static int KernelWidth => 5; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 2; public static int PadLeft => 2; public static int Groups => 1; public static bool HasBias => true;
+    }
+
+    /// <summary>5×5, two groups of 16, no padding, no bias.</summary>
+    private struct V2 : IConv2dConfig
+    {
+        public static int InChannels => 32; public static int InHeight => 12; public static int InWidth => 10;
+        public static int OutChannels => 32; public static int OutHeight => 8; public static int OutWidth => 6;
+        public static int KernelHeight => 5; public static int KernelWidth => 5; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 0; public static int PadLeft => 0; public static int Groups => 2; public static bool HasBias => false;
+    }
+
+    /// <summary>5×5, asymmetric padding: top 1 (bottom 1 implied), left 2 (right 2), 20 → 16.</summary>
+    private struct V3 : IConv2dConfig
+    {
+        public static int InChannels => 20; public static int InHeight => 11; public static int InWidth => 9;
+        public static int OutChannels => 16; public static int OutHeight => 9; public static int OutWidth => 9;
+        public static int KernelHeight => 5; public static int KernelWidth => 5; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 1; public static int PadLeft => 2; public static int Groups => 1; public static bool HasBias => true;
+    }
+
     private interface ICheck
     {
         void Run<T>() where T : struct, IConv2dConfig;
@@ -70,6 +105,9 @@ public sealed class WinogradConvolutionTests : IDisposable
             case "W2": check.Run<W2>(); break;
             case "W3": check.Run<W3>(); break;
             case "W4": check.Run<W4>(); break;
+            case "V1": check.Run<V1>(); break;
+            case "V2": check.Run<V2>(); break;
+            case "V3": check.Run<V3>(); break;
             default: throw new ArgumentException($"unknown config {config}");
         }
     }
@@ -77,7 +115,7 @@ public sealed class WinogradConvolutionTests : IDisposable
     public static TheoryData<string, int, int> Cases()
     {
         var data = new TheoryData<string, int, int>();
-        foreach (string config in new[] { "W1", "W2", "W3", "W4" })
+        foreach (string config in new[] { "W1", "W2", "W3", "W4", "V1", "V2", "V3" })
             foreach (int batch in new[] { 4, 9 })
                 foreach (int width in new[] { 8, 16 })
                     data.Add(config, batch, width);
@@ -122,6 +160,8 @@ public sealed class WinogradConvolutionTests : IDisposable
     [InlineData("W1", 4)]
     [InlineData("W3", 6)]
     [InlineData("W4", 5)]
+    [InlineData("V1", 4)]
+    [InlineData("V2", 5)]
     public void ResultsAreIdenticalForOneAndTwoThreads(string config, int batch) => Dispatch(config, new ThreadCheck(batch));
 
     private sealed class ThreadCheck(int batch) : ICheck
