@@ -31,7 +31,6 @@ public static partial class Conv2d
         for (int pc = 0; pc < depth; pc += kc)
         {
             int kcb = Math.Min(kc, depth - pc);
-            float* slice = packed + (nint)pc * paddedN;
             for (int r0 = pc; r0 < pc + kcb; r0 += nr)
             {
                 int rows = Math.Min(nr, pc + kcb - r0);
@@ -41,7 +40,7 @@ public static partial class Conv2d
                     for (int r = 0; r < rows; r++) new Span<float>(staging + (nint)r * stride + width, paddedN - width).Clear();
                 for (int t = 0; t < panels; t++)
                 {
-                    float* dst = slice + (nint)t * kcb * nr + (nint)(r0 - pc) * nr;
+                    float* dst = packed + Gemm.PackedBOffset(r0, t * nr, depth, paddedN);
                     float* src = staging + (nint)t * nr;
                     for (int r = 0; r < rows; r++) CopyPanelRow(src + (nint)r * stride, dst + (nint)r * nr, nr);
                 }
@@ -65,11 +64,10 @@ public static partial class Conv2d
             Im2Col(g, x, staging, stride, samples, sampleStride, r0, rows);
             // Rows past the depth are the last panel's zero padding.
             for (int r = rows; r < nr; r++) new Span<float>(staging + (nint)r * stride, width).Clear();
-            int panel = r0 / nr;
             for (int pc = 0; pc < width; pc += kc)
             {
                 int kcb = Math.Min(kc, width - pc);
-                TransposeIntoPanel(staging + pc, stride, packed + (nint)pc * paddedN + (nint)panel * kcb * nr, kcb, nr);
+                TransposeIntoPanel(staging + pc, stride, packed + Gemm.PackedBOffset(pc, r0, width, paddedN), kcb, nr);
             }
         }
     }

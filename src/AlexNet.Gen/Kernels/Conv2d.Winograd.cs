@@ -208,7 +208,7 @@ public static partial class Conv2d
     [SkipLocalsInit]
     private static unsafe void TransformInput(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize)
     {
-        int inG = g.InPerGroup, nr = Gemm.PanelWidth, kc = Gemm.SliceDepth, paddedT = Gemm.PackedBWidth(tiles);
+        int inG = g.InPerGroup, paddedT = Gemm.PackedBWidth(tiles);
         Vector256<int>* index = stackalloc Vector256<int>[16];
         Vector256<float>* mask = stackalloc Vector256<float>[16];
         int* offsets = stackalloc int[8];
@@ -217,12 +217,10 @@ public static partial class Conv2d
         for (int t0 = 0; t0 < tiles; t0 += 8)
         {
             PatchGather(g, plan, t0, tiles, 4, index, mask, offsets, inside);
-            int panel = t0 / nr, within = t0 % nr;
             for (int c = 0; c < inG; c++)
             {
                 float* xc = x + (nint)c * g.InPixels;
-                int pc = c / kc * kc, kcb = Math.Min(kc, inG - pc);
-                float* dst = v + (nint)pc * paddedT + (nint)(c - pc) * nr + (nint)panel * kcb * nr + within;
+                float* dst = v + Gemm.PackedBOffset(c, t0, inG, paddedT);
                 // Columns of d through Bᵀ: rows (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the rows of that through B.
                 Vector256<float> z = Vector256<float>.Zero;
                 for (int j = 0; j < 4; j++)

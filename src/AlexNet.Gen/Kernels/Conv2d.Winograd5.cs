@@ -75,7 +75,7 @@ public static partial class Conv2d
     [SkipLocalsInit]
     private static unsafe void TransformInput5(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize)
     {
-        int inG = g.InPerGroup, nr = Gemm.PanelWidth, kc = Gemm.SliceDepth, paddedT = Gemm.PackedBWidth(tiles);
+        int inG = g.InPerGroup, paddedT = Gemm.PackedBWidth(tiles);
         Vector256<int>* index = stackalloc Vector256<int>[36];
         Vector256<float>* mask = stackalloc Vector256<float>[36];
         Vector256<float>* d = stackalloc Vector256<float>[36];
@@ -86,13 +86,11 @@ public static partial class Conv2d
         for (int t0 = 0; t0 < tiles; t0 += 8)
         {
             PatchGather(g, plan, t0, tiles, 6, index, mask, offsets, inside);
-            int panel = t0 / nr, within = t0 % nr;
             Vector256<float> z = Vector256<float>.Zero;
             for (int c = 0; c < inG; c++)
             {
                 float* xc = x + (nint)c * g.InPixels;
-                int pc = c / kc * kc, kcb = System.Math.Min(kc, inG - pc);
-                float* dst = v + (nint)pc * paddedT + (nint)(c - pc) * nr + (nint)panel * kcb * nr + within;
+                float* dst = v + Gemm.PackedBOffset(c, t0, inG, paddedT);
                 for (int e = 0; e < 36; e++) d[e] = Avx2.GatherMaskVector256(z, xc, index[e], mask[e], 4);
                 // Bᵀ on each column (elements 6 apart), then B on each row of that.
                 for (int j = 0; j < 6; j++) InputTransform6(d + j, 6, columns + j, 6);

@@ -195,7 +195,7 @@ public static partial class Conv2d
     /// without touching memory. Their full-width stores may run up to 7 floats past a row segment, into the next
     /// segment of the same matrix row (written later: samples and output rows go in increasing order) or past the
     /// matrix row into the next one (written later too) or, after the last row, into the
-    /// <see cref="ColumnSlack"/> floats every column buffer keeps at its end. Other rows are filled in runs: zeros,
+    /// <see cref="ColumnSlack"/> floats every buffer it writes keeps at its end (the staging rows of <see cref="Im2ColPacked"/>). Other rows are filled in runs: zeros,
     /// the valid span (a copy when the stride is 1, else gathers), zeros.
     /// </remarks>
     internal static unsafe void Im2Col(in Geometry g, float* x, float* cols, int rowStride = 0, int samples = 1, int sampleStride = 0,

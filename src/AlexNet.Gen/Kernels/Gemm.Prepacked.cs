@@ -29,7 +29,7 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// op(B) already packed whole (<see cref="PackedBOffset"/>): KC slices in k order, each holding its NR-column
+    /// op(B) already packed whole (element offsets: <see cref="PackedBOffset"/>): KC slices in k order, each holding its NR-column
     /// panels for all n columns (<see cref="PackedBWidth"/> of them, a multiple of NR) one after the other.
     /// </summary>
     private readonly unsafe struct PrepackedSource(float* packed, int paddedN, int firstPanel) : IPanelSource<PrepackedSource>
@@ -64,17 +64,15 @@ public static partial class Gemm
     internal static int PackedBSize(int k, int n) => checked(k * PackedBWidth(n));
 
     /// <summary>
-    /// Where op(B)[row, 0] of a packed op(B) with <paramref name="k"/> rows and <paramref name="paddedN"/> =
-    /// <see cref="PackedBWidth"/>(n) columns goes; column j then sits at
-    /// + (j / <see cref="PanelWidth"/>)·<paramref name="sliceRows"/>·<see cref="PanelWidth"/> + j % <see cref="PanelWidth"/>.
-    /// <paramref name="sliceRows"/> receives the depth of the row's K slice.
+    /// Where op(B)[row, column] of a packed op(B) with <paramref name="k"/> rows and <paramref name="paddedN"/> =
+    /// <see cref="PackedBWidth"/>(n) columns sits. The next <see cref="PanelWidth"/> − column % PanelWidth columns of
+    /// that row follow it; the same columns of the next row of the K slice are <see cref="PanelWidth"/> floats on.
     /// </summary>
-    internal static nint PackedBOffset(int row, int k, int paddedN, out int sliceRows)
+    internal static nint PackedBOffset(int row, int column, int k, int paddedN)
     {
-        int kc = SliceDepth;
-        int pc = row / kc * kc;
-        sliceRows = Math.Min(kc, k - pc);
-        return (nint)pc * paddedN + (nint)(row - pc) * PanelWidth;
+        int kc = SliceDepth, nr = PanelWidth;
+        int pc = row / kc * kc, sliceRows = Math.Min(kc, k - pc);
+        return (nint)pc * paddedN + (nint)(column / nr) * sliceRows * nr + (nint)(row - pc) * nr + column % nr;
     }
 
     /// <summary>
