@@ -39,26 +39,37 @@ public static partial class Conv2d
 
         int chunks = Math.Min(batch, GradientChunks);
         int lanes = Math.Min(StaticParallel.ThreadCount, chunks);
+        // A Winograd layer's weight gradient sums transformed tiles (Conv2d.WinogradGradient.cs); others use im2col.
+        bool winogradWeights = UsesWinograd(g, batch);
+        var weightPlan = winogradWeights ? new WinogradPlan(g, (batch + chunks - 1) / chunks) : default;
+        var weightSizes = winogradWeights ? new WeightGradientSizes(g, weightPlan) : default;
         // Samples per GEMM: from the shape and the chunk size only, so the weight-gradient sums never depend on threads.
-        int block = Math.Min(g.BlockSamples, (batch + chunks - 1) / chunks);
+        int block = winogradWeights ? weightPlan.Block : Math.Min(g.BlockSamples, (batch + chunks - 1) / chunks);
         int width = block * g.Pixels;
-        // dW GEMM: [Cout/g × width]·[width × depth]; dX GEMM: [depth × Cout/g]·[Cout/g × width]. Scratch fits the larger.
-        int weightLanes = lanes > 1 ? 1 : Gemm.ChooseLanes(g.OutPerGroup, g.Depth, width);
+        // dW GEMM: [Cout/g × width]·[width × depth] (Winograd: [Cout/g × tiles]·[tiles × Cin/g]);
+        // dX GEMM: [depth × Cout/g]·[Cout/g × width]. Scratch fits the larger.
+        int weightLanes = lanes > 1 ? 1 : winogradWeights ? Gemm.ChooseLanes(g.OutPerGroup, g.InPerGroup, weightSizes.MaxTiles)
+            : Gemm.ChooseLanes(g.OutPerGroup, g.Depth, width);
         int inputLanes = lanes > 1 || !wantInput ? 1 : Gemm.ChooseLanes(g.Depth, width, g.OutPerGroup);
         int gemmLanes = Math.Max(weightLanes, inputLanes);
         int packA = Math.Max(Gemm.PackASize(g.OutPerGroup, width), wantInput ? Gemm.PackASize(g.Depth, g.OutPerGroup) : 0);
         int packB = Math.Max(Gemm.PackBSize(g.Depth, width), wantInput ? Gemm.PackBSize(width, g.OutPerGroup) : 0);
+        if (winogradWeights)
+        {
+            packA = Math.Max(packA, Gemm.PackASize(g.OutPerGroup, weightSizes.MaxTiles));
+            packB = Math.Max(packB, Gemm.PackBSize(g.InPerGroup, weightSizes.MaxTiles));
+        }
         // A pointwise sample is its own column matrix (the GEMM packs it transposed); otherwise im2col writes the
         // weight-gradient GEMM's packed columnsᵀ.
         bool direct = g.IsPointwise && block == 1;
-        int columns = direct ? 0 : Gemm.PackedBSize(width, g.Depth);
-        int staging = direct ? 0 : StagingSize(width);
+        int columns = direct || winogradWeights ? 0 : Gemm.PackedBSize(width, g.Depth);
+        int staging = direct || winogradWeights ? 0 : StagingSize(g, block);
         // The input gradient of a 3×3 stride-1 layer is a Winograd convolution of the output gradient (no column gradients).
         bool winograd = wantInput && UsesWinograd(g, batch);
         var gradientGeometry = winograd ? InputGradientGeometry(g) : g;
         var plan = winograd ? new WinogradPlan(gradientGeometry, block) : default;
         int columnGradients = wantInput && !direct && !winograd ? g.Depth * width : 0;
-        int gathered = block > 1 ? g.OutPerGroup * width : 0;
+        int gathered = block > 1 && !winogradWeights ? g.OutPerGroup * width : 0;
         int biasSize = g.HasBias ? g.OutChannels : 0;
         int partialSize = g.WeightSize + biasSize;
 
@@ -69,9 +80,12 @@ public static partial class Conv2d
         float[] columnGradientBuffer = workspace.GetArray(Gemm.SlotColumnGradient, Math.Max(1, lanes * columnGradients));
         float[] gatheredBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, Math.Max(1, lanes * gathered));
         float[] partialBuffer = workspace.GetArray(Gemm.SlotPartials, Math.Max(1, (chunks - 1) * partialSize));
-        float[] winogradWeights = workspace.GetArray(Gemm.SlotWinogradWeights, Math.Max(1, plan.Weights));
+        float[] transformedWeights = workspace.GetArray(Gemm.SlotWinogradWeights, Math.Max(1, plan.Weights));
         float[] winogradInput = workspace.GetArray(Gemm.SlotWinogradInput, Math.Max(1, lanes * plan.Transformed));
         float[] winogradProducts = workspace.GetArray(Gemm.SlotWinogradProducts, Math.Max(1, lanes * plan.Products));
+        float[] weightInput = workspace.GetArray(Gemm.SlotWeightGradientInput, Math.Max(1, lanes * weightSizes.Input));
+        float[] weightOutput = workspace.GetArray(Gemm.SlotWeightGradientOutput, Math.Max(1, lanes * weightSizes.OutputGradient));
+        float[] weightSums = workspace.GetArray(Gemm.SlotWeightGradientSums, Math.Max(1, lanes * weightSizes.Sums));
         fixed (float* pIn = input)
         fixed (float* pW = weight)
         fixed (float* pDy = outputGradient)
@@ -85,9 +99,12 @@ public static partial class Conv2d
         fixed (float* pDcols = columnGradientBuffer)
         fixed (float* pGathered = gatheredBuffer)
         fixed (float* pPartials = partialBuffer)
-        fixed (float* pU = winogradWeights)
+        fixed (float* pU = transformedWeights)
         fixed (float* pV = winogradInput)
         fixed (float* pM = winogradProducts)
+        fixed (float* pWv = weightInput)
+        fixed (float* pWm = weightOutput)
+        fixed (float* pWu = weightSums)
         {
             if (winograd) TransformWeights(gradientGeometry, pW, pU, flipped: true);
             var body = new BackwardBody
@@ -98,6 +115,8 @@ public static partial class Conv2d
                 Columns = pCols, ColumnsSize = columns, Staging = pStaging, StagingSize = staging, ColumnGradients = pDcols, ColumnGradientsSize = columnGradients,
                 Gathered = pGathered, GatheredSize = gathered, Winograd = winograd, GradientGeometry = gradientGeometry, Plan = plan,
                 WinogradWeights = pU, WinogradInput = pV, WinogradProducts = pM,
+                WinogradWeightGradient = winogradWeights, WeightPlan = weightPlan, WeightSizes = weightSizes,
+                WeightInput = pWv, WeightOutputGradient = pWm, WeightSums = pWu,
                 PackA = pPackA, PackASize = packA * gemmLanes, PackB = pPackB, PackBSize = packB * gemmLanes,
             };
             if (lanes > 1) StaticParallel.For(lanes, lanes, body);
@@ -123,6 +142,10 @@ public static partial class Conv2d
         public Geometry GradientGeometry;
         public WinogradPlan Plan;
         public float* WinogradWeights, WinogradInput, WinogradProducts;
+        public bool WinogradWeightGradient;
+        public WinogradPlan WeightPlan;
+        public WeightGradientSizes WeightSizes;
+        public float* WeightInput, WeightOutputGradient, WeightSums;
         public int PartialSize, Batch, Chunks, Lanes, Block, WeightLanes, InputLanes, ColumnsSize, StagingSize, ColumnGradientsSize, GatheredSize;
         public int PackASize, PackBSize;
 
@@ -138,6 +161,8 @@ public static partial class Conv2d
                     var (n0, n1) = StaticParallel.Partition(Batch, Chunks, chunk);
                     for (int n = n0; n < n1; n += Block)
                         Samples(n, Math.Min(Block, n1 - n), n == n0, dW, dB, lane);
+                    if (WinogradWeightGradient && n1 > n0)
+                        WeightsFromWinogradSums(G, WeightPlan, WeightSums + (nint)lane * WeightSizes.Sums, dW);
                 }
             }
         }
@@ -162,7 +187,7 @@ public static partial class Conv2d
             {
                 float* xg = Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels;
                 float* dyg = OutputGradient + (nint)n * g.OutputSize + (nint)group * outG * p;
-                if (count > 1)
+                if (count > 1 && !WinogradWeightGradient)
                 {
                     for (int oc = 0; oc < outG; oc++)
                         for (int i = 0; i < count; i++)
@@ -173,7 +198,13 @@ public static partial class Conv2d
                 float* wg = Weight + (nint)group * outG * depth;
                 float* dwg = dW + (nint)group * outG * depth;
                 // dW_g (+)= dY_g [outG × width] · columnsᵀ [width × depth]; the first block of a chunk overwrites.
-                if (direct)
+                if (WinogradWeightGradient)
+                {
+                    float* sums = WeightSums + (nint)lane * WeightSizes.Sums + (nint)group * WeightPlan.Elements * outG * g.InPerGroup;
+                    WinogradWeightBlock(g, WeightPlan, xg, dyg, count, sums, !first, WeightInput + (nint)lane * WeightSizes.Input,
+                        WeightOutputGradient + (nint)lane * WeightSizes.OutputGradient, packA, packB, WeightLanes);
+                }
+                else if (direct)
                 {
                     Gemm.MultiplyCore(false, true, outG, depth, width, dyg, width, xg, width, dwg, depth, !first, packA, packB, WeightLanes);
                 }

@@ -13,7 +13,8 @@ public static partial class Conv2d
     // with U = G·w·Gᵀ (weights), V = Bᵀ·d·B (4×4 input patches) and the output tile Aᵀ·M·A. The input transform runs
     // on 8 tiles at once (AVX2 gathers, masked at the image border) and writes V straight into the GEMM's packed
     // layout. The input gradient of such a layer is the same kind of convolution of the output gradient with the
-    // weights flipped and transposed, so the backward pass uses it too. The weight gradient stays on im2col.
+    // weights flipped and transposed, so the backward pass uses it too; the weight gradient is the adjoint of the
+    // transforms, again 16 GEMMs per block (Conv2d.WinogradGradient.cs).
     // 5×5 layers use F(2×2, 5×5) the same way (36 GEMMs, Conv2d.Winograd5.cs).
 
     /// <summary>Test switch: false sends every convolution through im2col + GEMM.</summary>
@@ -204,9 +205,13 @@ public static partial class Conv2d
         else TransformOutput(g, plan, m, tiles, bias, y);
     }
 
-    /// <summary>V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 4×4 input patch in channel c, into the packed layout.</summary>
+    /// <summary>
+    /// V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 4×4 input patch in channel c, into the packed layout, or with
+    /// <paramref name="plainStride"/> into plain rows of that many floats (the weight gradient's operand).
+    /// </summary>
     [SkipLocalsInit]
-    private static unsafe void TransformInput(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize)
+    private static unsafe void TransformInput(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize,
+        int plainStride = 0)
     {
         int inG = g.InPerGroup, paddedT = Gemm.PackedBWidth(tiles);
         Vector256<int>* index = stackalloc Vector256<int>[16];
@@ -220,7 +225,7 @@ public static partial class Conv2d
             for (int c = 0; c < inG; c++)
             {
                 float* xc = x + (nint)c * g.InPixels;
-                float* dst = v + Gemm.PackedBOffset(c, t0, inG, paddedT);
+                float* dst = plainStride > 0 ? v + (nint)c * plainStride + t0 : v + Gemm.PackedBOffset(c, t0, inG, paddedT);
                 // Columns of d through Bᵀ: rows (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the rows of that through B.
                 Vector256<float> z = Vector256<float>.Zero;
                 for (int j = 0; j < 4; j++)

@@ -71,9 +71,10 @@ public static partial class Conv2d
         o[5 * outStride] = four * a1 - five * a3 + a5;
     }
 
-    /// <summary>V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 6×6 input patch in channel c, into the packed layout.</summary>
+    /// <summary>V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 6×6 input patch in channel c, packed or plain as <see cref="TransformInput"/>.</summary>
     [SkipLocalsInit]
-    private static unsafe void TransformInput5(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize)
+    private static unsafe void TransformInput5(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize,
+        int plainStride = 0)
     {
         int inG = g.InPerGroup, paddedT = Gemm.PackedBWidth(tiles);
         Vector256<int>* index = stackalloc Vector256<int>[36];
@@ -90,7 +91,7 @@ public static partial class Conv2d
             for (int c = 0; c < inG; c++)
             {
                 float* xc = x + (nint)c * g.InPixels;
-                float* dst = v + Gemm.PackedBOffset(c, t0, inG, paddedT);
+                float* dst = plainStride > 0 ? v + (nint)c * plainStride + t0 : v + Gemm.PackedBOffset(c, t0, inG, paddedT);
                 for (int e = 0; e < 36; e++) d[e] = Avx2.GatherMaskVector256(z, xc, index[e], mask[e], 4);
                 // Bᵀ on each column (elements 6 apart), then B on each row of that.
                 for (int j = 0; j < 6; j++) InputTransform6(d + j, 6, columns + j, 6);

@@ -60,7 +60,7 @@ public static partial class Conv2d
         bool direct = g.IsPointwise && block == 1;
         int packB = g.IsPointwise ? Gemm.PackBSize(g.Pixels, g.Depth) : 0;
         int columns = direct ? 0 : Gemm.PackedBSize(g.Depth, width);
-        int staging = direct ? 0 : StagingSize(width);
+        int staging = direct ? 0 : StagingSize(g, block);
         int blockOutput = block > 1 ? g.OutPerGroup * width : 0;
 
         float[] packABuffer = workspace.GetArray(Gemm.SlotPackA, lanes * gemmLanes * packA);
@@ -187,7 +187,8 @@ public static partial class Conv2d
     /// <paramref name="samples"/> samples s (<paramref name="sampleStride"/> floats apart, P = OH·OW), zero outside the
     /// image. Rows are <paramref name="rowStride"/> floats apart (default P), so several samples' columns sit side by
     /// side in one wider matrix. Only column rows [<paramref name="firstRow"/>, + <paramref name="rowCount"/>) are
-    /// written (all by default), the first of them at <paramref name="cols"/>.
+    /// written (all by default), the first of them at <paramref name="cols"/>. Given <paramref name="phases"/> (the
+    /// samples' <see cref="DeinterleaveColumns"/>), a strided row copies runs of one phase instead of gathering from x.
     /// </summary>
     /// <remarks>
     /// Narrow stride-1 rows (OW ≤ <see cref="MaskedRowLimit"/>, the small feature maps where a copy call per output
@@ -196,10 +197,10 @@ public static partial class Conv2d
     /// segment of the same matrix row (written later: samples and output rows go in increasing order) or past the
     /// matrix row into the next one (written later too) or, after the last row, into the
     /// <see cref="ColumnSlack"/> floats every buffer it writes keeps at its end (the staging rows of <see cref="Im2ColPacked"/>). Other rows are filled in runs: zeros,
-    /// the valid span (a copy when the stride is 1, else gathers), zeros.
+    /// the valid span (a copy when the stride is 1 or from the phases, else gathers), zeros.
     /// </remarks>
     internal static unsafe void Im2Col(in Geometry g, float* x, float* cols, int rowStride = 0, int samples = 1, int sampleStride = 0,
-        int firstRow = 0, int rowCount = -1)
+        int firstRow = 0, int rowCount = -1, float* phases = null)
     {
         if (rowStride == 0) rowStride = g.Pixels;
         if (sampleStride == 0) sampleStride = g.InputSize;
@@ -210,14 +211,20 @@ public static partial class Conv2d
             return;
         }
         int window = g.KernelHeight * g.KernelWidth;
+        // Rows are read from x (pitch InWidth, every SW-th float) or from the column phases (contiguous runs of one phase).
+        int pitch = phases != null ? g.StrideWidth * PhaseWidth(g) : g.InWidth;
+        int step = phases != null ? 1 : g.StrideWidth;
         for (int row = firstRow; row < firstRow + rowCount; row++)
         {
             int c = row / window, kh = row % window / g.KernelWidth, kw = row % g.KernelWidth;
             g.ValidColumns(kw, out int ow0, out int ow1);
             int iw0 = ow0 * g.StrideWidth + kw - g.PadLeft;
+            int start = phases != null ? iw0 % g.StrideWidth * PhaseWidth(g) + iw0 / g.StrideWidth : iw0;
             for (int s = 0; s < samples; s++)
             {
-                float* xc = x + (nint)s * sampleStride + (nint)c * g.InPixels;
+                float* plane = phases != null
+                    ? phases + ((nint)s * g.InPerGroup + c) * g.InHeight * pitch
+                    : x + (nint)s * sampleStride + (nint)c * g.InPixels;
                 float* d = cols + (nint)(row - firstRow) * rowStride + (nint)s * g.Pixels;
                 for (int oh = 0; oh < g.OutHeight; oh++, d += g.OutWidth)
                 {
@@ -228,10 +235,10 @@ public static partial class Conv2d
                         continue;
                     }
                     for (int ow = 0; ow < ow0; ow++) d[ow] = 0f;
-                    float* src = xc + (nint)ih * g.InWidth + iw0;
+                    float* src = plane + (nint)ih * pitch + start;
                     int count = ow1 - ow0;
-                    if (g.StrideWidth == 1) new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(d + ow0, count));
-                    else GatherRow(src, g.StrideWidth, d + ow0, count);
+                    if (step == 1) CopyRun(src, d + ow0, count);
+                    else GatherRow(src, step, d + ow0, count);
                     for (int ow = ow1; ow < g.OutWidth; ow++) d[ow] = 0f;
                 }
             }
@@ -304,6 +311,21 @@ public static partial class Conv2d
             return;
         }
         for (int i = 0; i < count; i++) dst[i] = src[(nint)i * stride];
+    }
+
+    /// <summary>dst[i] = src[i] for i in [0, count), inline: short runs (an output row) cost less than a Memmove call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void CopyRun(float* src, float* dst, int count)
+    {
+        if (Vector256.IsHardwareAccelerated && count >= 8)
+        {
+            int i = 0;
+            for (; i + 8 <= count; i += 8) Vector256.Store(Vector256.Load(src + i), dst + i);
+            // The last, overlapping vector rewrites some floats with the same values.
+            if (i < count) Vector256.Store(Vector256.Load(src + count - 8), dst + count - 8);
+            return;
+        }
+        for (int i = 0; i < count; i++) dst[i] = src[i];
     }
 
     /// <summary>dst[i] += src[i] for i in [0, count): element-wise, so identical bits at any vector width.</summary>

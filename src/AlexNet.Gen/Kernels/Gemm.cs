@@ -10,7 +10,7 @@ namespace AlexNet.Gen.Kernels;
 /// micro-kernel (12×32 on AVX-512, 6×16 on AVX2, 4×4 scalar) then sweeps the MR×NR tiles.
 /// </summary>
 /// <remarks>
-/// <para>Workspace slots used by the dense linear-algebra kernels (slots 0–9 are reserved for them):</para>
+/// <para>Workspace slots used by the dense linear-algebra kernels (slots 0–12 are reserved for them):</para>
 /// <list type="bullet">
 /// <item>0 — packed Ã panels, one region per lane (<see cref="SlotPackA"/>).</item>
 /// <item>1 — packed B̃ panels, one region per lane (<see cref="SlotPackB"/>).</item>
@@ -23,6 +23,8 @@ namespace AlexNet.Gen.Kernels;
 /// <item>7 — a Winograd convolution's transformed weights (<see cref="SlotWinogradWeights"/>).</item>
 /// <item>8, 9 — its transformed input tiles and tile products, one per lane (<see cref="SlotWinogradInput"/>,
 /// <see cref="SlotWinogradProducts"/>).</item>
+/// <item>10, 11, 12 — a Winograd weight gradient's transformed input, transformed output gradients and per-chunk sums,
+/// one per lane (<see cref="SlotWeightGradientInput"/>, <see cref="SlotWeightGradientOutput"/>, <see cref="SlotWeightGradientSums"/>).</item>
 /// </list>
 /// <para>
 /// Determinism: work is split over M or N only (never K), and every element of C goes through the same
@@ -41,6 +43,9 @@ public static partial class Gemm
     internal const int SlotWinogradWeights = 7;
     internal const int SlotWinogradInput = 8;
     internal const int SlotWinogradProducts = 9;
+    internal const int SlotWeightGradientInput = 10;
+    internal const int SlotWeightGradientOutput = 11;
+    internal const int SlotWeightGradientSums = 12;
 
     /// <summary>Multiply-adds below which a GEMM stays on one thread (a fork/join costs tens of microseconds).</summary>
     internal const long ParallelThreshold = 1L << 20;

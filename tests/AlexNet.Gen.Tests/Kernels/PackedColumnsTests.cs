@@ -32,6 +32,8 @@ public class PackedColumnsTests
             new[] { 9, 5, 1, 2, 9, 2, 2 },    // masked loads, depth 50
             new[] { 40, 3, 1, 1, 40, 1, 1 },  // stride-1 copies, rows wider than the masked limit
             new[] { 4, 7, 1, 3, 4, 2, 1 },    // kernel wider than the image
+            new[] { 45, 11, 4, 2, 10, 2, 2 }, // column phases, stride 4 (8-wide deinterleave and its tail), padded
+            new[] { 38, 7, 3, 1, 12, 1, 2 },  // column phases, stride 3 (gathered)
         };
         foreach (var s in shapes)
             foreach (int width in GemmTestScope.Widths)
@@ -70,7 +72,7 @@ public class PackedColumnsTests
             int paddedN = (n + nr - 1) / nr * nr;
             Assert.Equal(k * paddedN, Gemm.PackedBSize(k, n));
             var packed = new float[k * paddedN + 64];
-            var staging = new float[Conv2d.StagingSize(pixels) + 64];
+            var staging = new float[Conv2d.StagingSize(g, samples) + 64];
             Array.Fill(packed, float.NaN);
             Array.Fill(staging, float.NaN);
             fixed (float* px = x) fixed (float* pp = packed) fixed (float* ps = staging)
@@ -85,7 +87,7 @@ public class PackedColumnsTests
             string what = transposed ? "packed columnsᵀ" : "packed columns";
             GemmTestScope.AssertBitwiseEqual(want, packed.AsSpan(0, want.Length), $"{what}, NR {nr}, KC {kc}");
             AssertUntouched(packed, want.Length, what);
-            AssertUntouched(staging, Conv2d.StagingSize(pixels), "staging rows");
+            AssertUntouched(staging, Conv2d.StagingSize(g, samples), "staging rows");
         });
     }
 

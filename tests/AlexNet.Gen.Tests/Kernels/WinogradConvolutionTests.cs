@@ -171,21 +171,24 @@ public sealed class WinogradConvolutionTests : IDisposable
             var s = Conv2dShape.Of<T>();
             float[] x = Ref.GemmRandom(batch * s.InSize, 7), w = Ref.GemmRandom(s.WeightSize, 8);
             float[] b = Ref.GemmRandom(s.BiasSize, 9), dy = Ref.GemmRandom(batch * s.OutSize, 10);
-            (float[] Y, float[] Dx) Compute(int threads)
+            (float[] Y, float[] Dx, float[] Dw, float[] Db) Compute(int threads)
             {
                 float[] y = new float[batch * s.OutSize], dx = new float[batch * s.InSize];
+                float[] dw = new float[s.WeightSize], db = new float[s.BiasSize];
                 GemmTestScope.WithThreads(threads, () =>
                 {
                     var ws = new Workspace();
                     Conv2d.Forward<T>(x, w, b, y, batch, ws);
-                    Conv2d.Backward<T>(x, w, dy, dx, new float[s.WeightSize], new float[s.BiasSize], batch, ws);
+                    Conv2d.Backward<T>(x, w, dy, dx, dw, db, batch, ws);
                 });
-                return (y, dx);
+                return (y, dx, dw, db);
             }
             var one = Compute(1);
             var two = Compute(2);
             GemmTestScope.AssertBitwiseEqual(one.Y, two.Y, typeof(T).Name + " forward");
             GemmTestScope.AssertBitwiseEqual(one.Dx, two.Dx, typeof(T).Name + " dX");
+            GemmTestScope.AssertBitwiseEqual(one.Dw, two.Dw, typeof(T).Name + " dW");
+            GemmTestScope.AssertBitwiseEqual(one.Db, two.Db, typeof(T).Name + " dB");
         }
     }
 }

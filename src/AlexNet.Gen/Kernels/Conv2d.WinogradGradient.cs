@@ -1,0 +1,175 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace AlexNet.Gen.Kernels;
+
+public static partial class Conv2d
+{
+    // The weight gradient of a Winograd layer, as the adjoint of its forward pass. Forward, per output tile t:
+    //   Y_kt = Aᵀ·M_kt·A,  M_kt = Σ_c U_kc ⊙ V_ct,  U_kc = G·w_kc·Gᵀ,  V_ct = Bᵀ·d_ct·B.
+    // Backward: dM_kt = A·dY_kt·Aᵀ (a 2×2 output-gradient tile spread over the 4×4 or 6×6 tile; outputs past the map
+    // have no gradient), dU_kc = Σ_t dM_kt ⊙ V_ct, and dw_kc = Gᵀ·dU_kc·G. The sum over tiles is one GEMM per tile
+    // element ξ: dU_ξ [Cout/g × Cin/g] = dM_ξ [Cout/g × tiles] · V_ξᵀ [tiles × Cin/g], summed over the sample blocks of
+    // a gradient chunk, then turned into dw once per chunk. That takes 16 (36) multiplies per tile and channel pair
+    // where im2col takes 36 (100).
+
+    /// <summary>Rows (tiles) of the plain V and dM matrices of up to <paramref name="tiles"/> tiles: whole 8-lane stores.</summary>
+    private static int TileStride(int tiles) => (tiles + 7) / 8 * 8;
+
+    /// <summary>Per-lane floats of the weight gradient's transformed input, transformed output gradients and dU sums.</summary>
+    internal readonly struct WeightGradientSizes
+    {
+        public readonly int Input, OutputGradient, Sums, MaxTiles;
+
+        public WeightGradientSizes(in Geometry g, in WinogradPlan plan)
+        {
+            MaxTiles = plan.Block * plan.TilesPerSample;
+            int stride = TileStride(MaxTiles);
+            Input = checked(plan.Elements * g.InPerGroup * stride);
+            OutputGradient = checked(plan.Elements * g.OutPerGroup * stride);
+            Sums = checked(plan.Elements * g.OutChannels * g.InPerGroup);
+        }
+    }
+
+    /// <summary>
+    /// dU_ξ (+)= dM_ξ · V_ξᵀ for <paramref name="count"/> samples of one group: x and dy point at the group's first
+    /// channel of the first sample, <paramref name="sums"/> at the group's dU [ξ][Cout/g][Cin/g].
+    /// </summary>
+    internal static unsafe void WinogradWeightBlock(in Geometry g, in WinogradPlan plan, float* x, float* dy, int count,
+        float* sums, bool accumulate, float* v, float* dm, float* packA, float* packB, int gemmLanes)
+    {
+        int tiles = count * plan.TilesPerSample, stride = TileStride(tiles), inG = g.InPerGroup, outG = g.OutPerGroup;
+        int vPlane = inG * stride, mPlane = outG * stride;
+        if (plan.Kernel == 5) TransformInput5(g, plan, x, tiles, v, vPlane, stride);
+        else TransformInput(g, plan, x, tiles, v, vPlane, stride);
+        TransformOutputGradient(g, plan, dy, tiles, dm, stride);
+        for (int xi = 0; xi < plan.Elements; xi++)
+            Gemm.MultiplyCore(false, true, outG, inG, tiles, dm + (nint)xi * mPlane, stride, v + (nint)xi * vPlane, stride,
+                sums + (nint)xi * outG * inG, inG, accumulate, packA, packB, gemmLanes);
+    }
+
+    /// <summary>
+    /// dM_ξ[k, t] = (A·dY_kt·Aᵀ)[ξ] into plain rows of <paramref name="stride"/> floats ([ξ][Cout/g][stride]); tiles past
+    /// the end are zero. A = [1 0; 1 1; 1 −1; 0 −1] (3×3) or [1 0; 1 1; 1 −1; 1 2; 1 −2; 0 1] (5×5).
+    /// </summary>
+    [SkipLocalsInit]
+    private static unsafe void TransformOutputGradient(in Geometry g, in WinogradPlan plan, float* dy, int tiles, float* dm, int stride)
+    {
+        // The output map read as an unpadded input, so PatchGather finds each tile's 2×2 outputs (masked past the edge).
+        var outputs = new Geometry(g.OutChannels, g.OutHeight, g.OutWidth, g.OutChannels, g.OutHeight, g.OutWidth, 1, 1, 1, 1, 0, 0, 1, false);
+        int outG = g.OutPerGroup, n = plan.Kernel + 1;
+        nint plane = (nint)outG * stride;
+        Vector256<int>* index = stackalloc Vector256<int>[4];
+        Vector256<float>* mask = stackalloc Vector256<float>[4];
+        Vector256<float>* rows = stackalloc Vector256<float>[12];
+        Vector256<float>* o = stackalloc Vector256<float>[6];
+        int* offsets = stackalloc int[8];
+        int* inside = stackalloc int[8];
+        for (int t0 = 0; t0 < tiles; t0 += 8)
+        {
+            PatchGather(outputs, plan, t0, tiles, 2, index, mask, offsets, inside);
+            Vector256<float> z = Vector256<float>.Zero;
+            for (int k = 0; k < outG; k++)
+            {
+                float* dyk = dy + (nint)k * g.Pixels;
+                Vector256<float> y00 = Avx2.GatherMaskVector256(z, dyk, index[0], mask[0], 4);
+                Vector256<float> y01 = Avx2.GatherMaskVector256(z, dyk, index[1], mask[1], 4);
+                Vector256<float> y10 = Avx2.GatherMaskVector256(z, dyk, index[2], mask[2], 4);
+                Vector256<float> y11 = Avx2.GatherMaskVector256(z, dyk, index[3], mask[3], 4);
+                // A down the columns: rows[2i + b] = (A·dY)[i, b].
+                SpreadPair(y00, y10, rows, 2, n);
+                SpreadPair(y01, y11, rows + 1, 2, n);
+                // Then along each row: dM[i, j] = (row_i · Aᵀ)[j].
+                float* dst = dm + (nint)k * stride + t0;
+                for (int i = 0; i < n; i++)
+                {
+                    SpreadPair(rows[2 * i], rows[2 * i + 1], o, 1, n);
+                    for (int j = 0; j < n; j++) Vector256.Store(o[j], dst + (i * n + j) * plane);
+                }
+            }
+        }
+    }
+
+    /// <summary>o[i·oStride] = A[i, 0]·a + A[i, 1]·b for the n rows of A (n = 4 or 6).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void SpreadPair(Vector256<float> a, Vector256<float> b, Vector256<float>* o, int oStride, int n)
+    {
+        o[0] = a;
+        o[oStride] = a + b;
+        o[2 * oStride] = a - b;
+        if (n == 4)
+        {
+            o[3 * oStride] = -b;
+            return;
+        }
+        Vector256<float> twice = b + b;
+        o[3 * oStride] = a + twice;
+        o[4 * oStride] = a - twice;
+        o[5 * oStride] = b;
+    }
+
+    /// <summary>Gᵀ of F(2×2, 3×3), [3 × 4] row-major (G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]).</summary>
+    private static readonly double[] G3Transposed = { 1, 0.5, 0.5, 0, 0, 0.5, -0.5, 0, 0, 0.5, 0.5, 1 };
+
+    /// <summary>Gᵀ of F(2×2, 5×5), [5 × 6] row-major (<see cref="G5"/> transposed).</summary>
+    private static readonly double[] G5Transposed = Transpose(G5, 6, 5);
+
+    private static double[] Transpose(double[] matrix, int rows, int columns)
+    {
+        var result = new double[matrix.Length];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++) result[j * rows + i] = matrix[i * columns + j];
+        return result;
+    }
+
+    /// <summary>
+    /// dw[k, c] = Gᵀ·dU_kc·G for every group and channel pair (dU laid out [group][ξ][Cout/g][Cin/g]), in double,
+    /// four input channels at a time, rounded once.
+    /// </summary>
+    [SkipLocalsInit]
+    internal static unsafe void WeightsFromWinogradSums(in Geometry g, in WinogradPlan plan, float* sums, float* dw)
+    {
+        int r = plan.Kernel, n = r + 1, outG = g.OutPerGroup, inG = g.InPerGroup;
+        double[] gt = r == 5 ? G5Transposed : G3Transposed;
+        nint plane = (nint)outG * inG;
+        Vector256<double>* d = stackalloc Vector256<double>[36];
+        Vector256<double>* t = stackalloc Vector256<double>[30];
+        double* result = stackalloc double[100];
+        fixed (double* gtp = gt)
+            for (int group = 0; group < g.Groups; group++)
+                for (int k = 0; k < outG; k++)
+                {
+                    float* src = sums + (nint)group * plan.Elements * plane + (nint)k * inG;
+                    float* dst = dw + ((nint)(group * outG + k) * inG) * r * r;
+                    for (int c0 = 0; c0 < inG; c0 += 4)
+                    {
+                        int lanes = Math.Min(4, inG - c0);
+                        for (int e = 0; e < n * n; e++)
+                        {
+                            float* s = src + e * plane + c0;
+                            d[e] = lanes == 4 ? Avx.ConvertToVector256Double(Vector128.Load(s))
+                                : Vector256.Create(s[0], lanes > 1 ? s[1] : 0, lanes > 2 ? s[2] : 0, 0.0);
+                        }
+                        // t = Gᵀ·dU (r × n), then dw = t·G (r × r).
+                        for (int p = 0; p < r; p++)
+                            for (int j = 0; j < n; j++)
+                            {
+                                Vector256<double> sum = Vector256<double>.Zero;
+                                for (int i = 0; i < n; i++) sum += Vector256.Create(gtp[p * n + i]) * d[i * n + j];
+                                t[p * n + j] = sum;
+                            }
+                        for (int p = 0; p < r; p++)
+                            for (int q = 0; q < r; q++)
+                            {
+                                Vector256<double> sum = Vector256<double>.Zero;
+                                for (int j = 0; j < n; j++) sum += t[p * n + j] * Vector256.Create(gtp[q * n + j]);
+                                Vector256.Store(sum, result + (p * r + q) * 4);
+                            }
+                        for (int lane = 0; lane < lanes; lane++)
+                            for (int pq = 0; pq < r * r; pq++) dst[(nint)(c0 + lane) * r * r + pq] = (float)result[pq * 4 + lane];
+                    }
+                }
+    }
+}
