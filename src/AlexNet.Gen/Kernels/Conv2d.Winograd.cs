@@ -11,8 +11,8 @@ public static partial class Conv2d
     // tile takes 16 multiplies per (input, output) channel pair instead of 36, as 16 GEMMs
     //   M_ξ [Cout/g × tiles] = U_ξ [Cout/g × Cin/g] · V_ξ [Cin/g × tiles],  ξ = 0..15,
     // with U = G·w·Gᵀ (weights), V = Bᵀ·d·B (4×4 input patches) and the output tile Aᵀ·M·A. The input transform runs
-    // on 8 tiles at once (AVX2 gathers, masked at the image border) and writes V straight into the GEMM's packed
-    // layout. The input gradient of such a layer is the same kind of convolution of the output gradient with the
+    // on 8 tiles at once, loading them from a zero-padded copy of the input split into even and odd columns
+    // (Conv2d.WinogradPatches.cs), and writes V straight into the GEMM's packed layout. The input gradient of such a layer is the same kind of convolution of the output gradient with the
     // weights flipped and transposed, so the backward pass uses it too; the weight gradient is the adjoint of the
     // transforms, again 16 GEMMs per block (Conv2d.WinogradGradient.cs).
     // 5×5 layers use F(2×2, 5×5) the same way (36 GEMMs, Conv2d.Winograd5.cs).
@@ -59,7 +59,7 @@ public static partial class Conv2d
     /// <summary>Sizes of one Winograd plan: tiles per sample, samples per GEMM block, per-lane buffers.</summary>
     internal readonly struct WinogradPlan
     {
-        public readonly int TilesHigh, TilesWide, TilesPerSample, Block, Transformed, Products, Weights;
+        public readonly int TilesHigh, TilesWide, TilesPerSample, Block, TransformedTiles, Transformed, Products, Weights;
 
         /// <summary>Kernel size r (3 or 5) and the r + 1 by r + 1 transformed tile's element count (16 or 36).</summary>
         public readonly int Kernel, Elements;
@@ -75,7 +75,9 @@ public static partial class Conv2d
             int byTiles = (WinogradBlockTiles + TilesPerSample - 1) / TilesPerSample;
             Block = (int)Math.Max(1, Math.Min(Math.Min(byTiles, 16), Math.Min(byMemory, Math.Max(1, batchPerLane))));
             int tiles = Block * TilesPerSample;
-            Transformed = checked(Elements * Gemm.PackedBSize(g.InPerGroup, tiles));
+            TransformedTiles = checked(Elements * Gemm.PackedBSize(g.InPerGroup, tiles));
+            // The input transform's padded copy of the block's input follows the transformed tiles.
+            Transformed = checked(TransformedTiles + PaddedPatchesSize(g, this, Block));
             // + 8: the output transform's last loads overhang a row; + 2·tiles: its per-tile offsets and shapes.
             Products = checked(Elements * g.OutPerGroup * tiles + 8 + 2 * tiles);
             Weights = checked(Elements * g.OutChannels * g.InPerGroup);
@@ -196,8 +198,9 @@ public static partial class Conv2d
     {
         int tiles = count * plan.TilesPerSample, inG = g.InPerGroup, outG = g.OutPerGroup;
         int vSize = Gemm.PackedBSize(inG, tiles);
-        if (plan.Kernel == 5) TransformInput5(g, plan, x, tiles, v, vSize);
-        else TransformInput(g, plan, x, tiles, v, vSize);
+        float* padded = v + plan.TransformedTiles;
+        if (plan.Kernel == 5) TransformInput5(g, plan, x, tiles, v, vSize, padded);
+        else TransformInput(g, plan, x, tiles, v, vSize, padded);
         for (int xi = 0; xi < plan.Elements; xi++)
             Gemm.MultiplyPrepacked(outG, tiles, inG, u + (nint)xi * outG * inG, inG, v + (nint)xi * vSize,
                 m + (nint)xi * outG * tiles, tiles, false, packA, gemmLanes);
@@ -211,29 +214,33 @@ public static partial class Conv2d
     /// </summary>
     [SkipLocalsInit]
     private static unsafe void TransformInput(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize,
-        int plainStride = 0)
+        float* padded, int plainStride = 0)
     {
         int inG = g.InPerGroup, paddedT = Gemm.PackedBWidth(tiles);
+        nint plane = (nint)PaddedRows(plan) * 2 * PhaseLength(plan);
+        FillPaddedPatches(g, plan, x, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded);
         Vector256<int>* index = stackalloc Vector256<int>[16];
         Vector256<float>* mask = stackalloc Vector256<float>[16];
         int* offsets = stackalloc int[8];
         int* inside = stackalloc int[8];
+        int* patch = stackalloc int[16];
+        PatchOffsets(plan, patch);
         Vector256<float>* col = stackalloc Vector256<float>[16];
         for (int t0 = 0; t0 < tiles; t0 += 8)
         {
-            PatchGather(g, plan, t0, tiles, 4, index, mask, offsets, inside);
+            var source = PatchSource.Of(plan, t0, tiles, inG);
+            if (source.Gathers) PatchGather(g, plan, t0, tiles, 4, index, mask, offsets, inside);
             for (int c = 0; c < inG; c++)
             {
-                float* xc = x + (nint)c * g.InPixels;
+                float* xc = x + (nint)c * g.InPixels, pc = padded + c * plane;
                 float* dst = plainStride > 0 ? v + (nint)c * plainStride + t0 : v + Gemm.PackedBOffset(c, t0, inG, paddedT);
                 // Columns of d through Bᵀ: rows (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the rows of that through B.
-                Vector256<float> z = Vector256<float>.Zero;
                 for (int j = 0; j < 4; j++)
                 {
-                    Vector256<float> d0 = Avx2.GatherMaskVector256(z, xc, index[j], mask[j], 4);
-                    Vector256<float> d1 = Avx2.GatherMaskVector256(z, xc, index[4 + j], mask[4 + j], 4);
-                    Vector256<float> d2 = Avx2.GatherMaskVector256(z, xc, index[8 + j], mask[8 + j], 4);
-                    Vector256<float> d3 = Avx2.GatherMaskVector256(z, xc, index[12 + j], mask[12 + j], 4);
+                    Vector256<float> d0 = source.Fetch(xc, pc, index, mask, patch, j);
+                    Vector256<float> d1 = source.Fetch(xc, pc, index, mask, patch, 4 + j);
+                    Vector256<float> d2 = source.Fetch(xc, pc, index, mask, patch, 8 + j);
+                    Vector256<float> d3 = source.Fetch(xc, pc, index, mask, patch, 12 + j);
                     col[j] = d0 - d2;
                     col[4 + j] = d1 + d2;
                     col[8 + j] = d2 - d1;

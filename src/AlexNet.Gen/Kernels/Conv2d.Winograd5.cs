@@ -74,9 +74,11 @@ public static partial class Conv2d
     /// <summary>V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 6×6 input patch in channel c, packed or plain as <see cref="TransformInput"/>.</summary>
     [SkipLocalsInit]
     private static unsafe void TransformInput5(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize,
-        int plainStride = 0)
+        float* padded, int plainStride = 0)
     {
         int inG = g.InPerGroup, paddedT = Gemm.PackedBWidth(tiles);
+        nint plane = (nint)PaddedRows(plan) * 2 * PhaseLength(plan);
+        FillPaddedPatches(g, plan, x, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded);
         Vector256<int>* index = stackalloc Vector256<int>[36];
         Vector256<float>* mask = stackalloc Vector256<float>[36];
         Vector256<float>* d = stackalloc Vector256<float>[36];
@@ -84,15 +86,17 @@ public static partial class Conv2d
         Vector256<float>* result = stackalloc Vector256<float>[36];
         int* offsets = stackalloc int[8];
         int* inside = stackalloc int[8];
+        int* patch = stackalloc int[36];
+        PatchOffsets(plan, patch);
         for (int t0 = 0; t0 < tiles; t0 += 8)
         {
-            PatchGather(g, plan, t0, tiles, 6, index, mask, offsets, inside);
-            Vector256<float> z = Vector256<float>.Zero;
+            var source = PatchSource.Of(plan, t0, tiles, inG);
+            if (source.Gathers) PatchGather(g, plan, t0, tiles, 6, index, mask, offsets, inside);
             for (int c = 0; c < inG; c++)
             {
-                float* xc = x + (nint)c * g.InPixels;
+                float* xc = x + (nint)c * g.InPixels, pc = padded + c * plane;
                 float* dst = plainStride > 0 ? v + (nint)c * plainStride + t0 : v + Gemm.PackedBOffset(c, t0, inG, paddedT);
-                for (int e = 0; e < 36; e++) d[e] = Avx2.GatherMaskVector256(z, xc, index[e], mask[e], 4);
+                for (int e = 0; e < 36; e++) d[e] = source.Fetch(xc, pc, index, mask, patch, e);
                 // Bᵀ on each column (elements 6 apart), then B on each row of that.
                 for (int j = 0; j < 6; j++) InputTransform6(d + j, 6, columns + j, 6);
                 for (int i = 0; i < 6; i++) InputTransform6(columns + 6 * i, 1, result + 6 * i, 1);

@@ -15,6 +15,13 @@ public static partial class Conv2d
     // a gradient chunk, then turned into dw once per chunk. That takes 16 (36) multiplies per tile and channel pair
     // where im2col takes 36 (100).
 
+    /// <summary>Probe switch: whether 5×5 Winograd layers also take their weight gradient through the transforms.</summary>
+    internal static bool Winograd5WeightGradient = true;
+
+    /// <summary>Whether the weight gradient of <paramref name="g"/> sums Winograd tiles instead of im2col columns.</summary>
+    internal static bool UsesWinogradWeightGradient(in Geometry g, int batch) =>
+        UsesWinograd(g, batch) && (g.KernelHeight == 3 || Winograd5WeightGradient);
+
     /// <summary>Rows (tiles) of the plain V and dM matrices of up to <paramref name="tiles"/> tiles: whole 8-lane stores.</summary>
     private static int TileStride(int tiles) => (tiles + 7) / 8 * 8;
 
@@ -27,7 +34,7 @@ public static partial class Conv2d
         {
             MaxTiles = plan.Block * plan.TilesPerSample;
             int stride = TileStride(MaxTiles);
-            Input = checked(plan.Elements * g.InPerGroup * stride);
+            Input = checked(plan.Elements * g.InPerGroup * stride + PaddedPatchesSize(g, plan, plan.Block));
             OutputGradient = checked(plan.Elements * g.OutPerGroup * stride);
             Sums = checked(plan.Elements * g.OutChannels * g.InPerGroup);
         }
@@ -42,8 +49,10 @@ public static partial class Conv2d
     {
         int tiles = count * plan.TilesPerSample, stride = TileStride(tiles), inG = g.InPerGroup, outG = g.OutPerGroup;
         int vPlane = inG * stride, mPlane = outG * stride;
-        if (plan.Kernel == 5) TransformInput5(g, plan, x, tiles, v, vPlane, stride);
-        else TransformInput(g, plan, x, tiles, v, vPlane, stride);
+        // The padded copy of the input follows the largest block's transformed tiles (WeightGradientSizes).
+        float* padded = v + (nint)plan.Elements * inG * TileStride(plan.Block * plan.TilesPerSample);
+        if (plan.Kernel == 5) TransformInput5(g, plan, x, tiles, v, vPlane, padded, stride);
+        else TransformInput(g, plan, x, tiles, v, vPlane, padded, stride);
         TransformOutputGradient(g, plan, dy, tiles, dm, stride);
         for (int xi = 0; xi < plan.Elements; xi++)
             Gemm.MultiplyCore(false, true, outG, inG, tiles, dm + (nint)xi * mPlane, stride, v + (nint)xi * vPlane, stride,

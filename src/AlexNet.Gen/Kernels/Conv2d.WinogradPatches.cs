@@ -1,0 +1,146 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace AlexNet.Gen.Kernels;
+
+public static partial class Conv2d
+{
+    // The input transforms read element (i, j) of 8 tiles' patches per vector. Tiles step 2 columns apart, so those
+    // elements are every other float of an input row, and gathering them (36 masked gathers per 8 tiles and channel
+    // for 5×5) took more time than the transform's arithmetic. Instead each block's input is copied once, zero-padded,
+    // with every row split into its even and odd columns: element (i, j) of tile (th, tw) then sits at
+    //   padded[(2·th + i)·2L + (j mod 2)·L + tw + j / 2]   (L = TilesWide + n/2, n = 4 or 6 the patch size),
+    // so 8 tiles of one tile row are one plain load, and 8 tiles that wrap onto the next row two masked loads.
+
+    /// <summary>Rows of a channel's padded copy (2·TilesHigh + n − 2) and floats per phase (TilesWide + n/2).</summary>
+    private static int PaddedRows(in WinogradPlan plan) => 2 * plan.TilesHigh + plan.Kernel - 1;
+
+    private static int PhaseLength(in WinogradPlan plan) => plan.TilesWide + (plan.Kernel + 1) / 2;
+
+    /// <summary>Floats of the padded, phase-split copy of <paramref name="samples"/> samples of one group (+ 8 for the
+    /// last row's overhanging store).</summary>
+    internal static int PaddedPatchesSize(in Geometry g, in WinogradPlan plan, int samples) =>
+        checked(samples * g.InPerGroup * PaddedRows(plan) * 2 * PhaseLength(plan) + 8);
+
+    /// <summary>Offsets of the n×n patch elements (i·n + j) in a channel's padded copy.</summary>
+    private static unsafe void PatchOffsets(in WinogradPlan plan, int* offsets)
+    {
+        int n = plan.Kernel + 1;
+        for (int e = 0; e < n * n; e++) offsets[e] = PatchSource.Offset(plan, e / n, e % n);
+    }
+
+    /// <summary>Fills <paramref name="padded"/> from the <paramref name="samples"/> samples at x (one group's channels).</summary>
+    [SkipLocalsInit]
+    private static unsafe void FillPaddedPatches(in Geometry g, in WinogradPlan plan, float* x, int samples, float* padded)
+    {
+        int rows = PaddedRows(plan), length = PhaseLength(plan), pitch = 2 * length;
+        // One padded input row (2L floats, rounded up to whole 16-float steps), zero outside the image.
+        int span = (pitch + 15) / 16 * 16;
+        float* line = stackalloc float[span];
+        new Span<float>(line, span).Clear();
+        int left = g.PadLeft, width = Math.Min(g.InWidth, pitch - left);
+        for (int s = 0; s < samples; s++)
+            for (int c = 0; c < g.InPerGroup; c++)
+            {
+                float* xc = x + (nint)s * g.InputSize + (nint)c * g.InPixels;
+                float* dst = padded + ((nint)s * g.InPerGroup + c) * rows * pitch;
+                for (int r = 0; r < rows; r++, dst += pitch)
+                {
+                    int ih = r - g.PadTop;
+                    if ((uint)ih >= (uint)g.InHeight)
+                    {
+                        new Span<float>(dst, pitch).Clear();
+                        continue;
+                    }
+                    new ReadOnlySpan<float>(xc + (nint)ih * g.InWidth, width).CopyTo(new Span<float>(line + left, width));
+                    SplitPhases(line, dst, length);
+                }
+            }
+    }
+
+    /// <summary>dst[p] = line[2p], dst[L + p] = line[2p + 1] for p &lt; L; stores may run 8 floats past dst + 2L.</summary>
+    private static unsafe void SplitPhases(float* line, float* dst, int length)
+    {
+        if (Avx2.IsSupported) // the line holds 2·⌈L/8⌉·8 floats, so the loads stay in it
+        {
+            // The even phase first: its last store's overhang lands in the odd phase, written after it; the odd
+            // phase's overhang lands in the next row (or the buffer's 8 spare floats), written later.
+            for (int phase = 0; phase < 2; phase++)
+                for (int p = 0; p < length; p += 8)
+                {
+                    Vector256<float> a = Avx.LoadVector256(line + 2 * p), b = Avx.LoadVector256(line + 2 * p + 8);
+                    // The shuffle picks even (odd) floats per 128-bit lane; the 64-bit permute puts the lanes in order.
+                    Vector256<float> picked = phase == 0 ? Avx.Shuffle(a, b, 0x88) : Avx.Shuffle(a, b, 0xDD);
+                    Avx.Store(dst + phase * length + p, Avx2.Permute4x64(picked.AsDouble(), 0xD8).AsSingle());
+                }
+            return;
+        }
+        for (int p = 0; p < length; p++)
+        {
+            dst[p] = line[2 * p];
+            dst[length + p] = line[2 * p + 1];
+        }
+    }
+
+    /// <summary>
+    /// Where 8 tiles' patches come from: one run of consecutive tiles in one tile row (a plain load), two runs (two
+    /// masked loads), or, when they span more rows (maps under 4 tiles wide), gathers from the input itself.
+    /// </summary>
+    private unsafe struct PatchSource
+    {
+        public bool Gathers, Split;
+        public nint Base0, Base1;
+        public Vector256<float> Mask0, Mask1;
+
+        /// <summary>Runs of tiles t0..t0+7 (tiles past the end read zero) in the padded copy.</summary>
+        public static PatchSource Of(in WinogradPlan plan, int t0, int tiles, int channelsPerSample)
+        {
+            int length = PhaseLength(plan), rowPitch = 2 * length, plane = PaddedRows(plan) * rowPitch;
+            var source = new PatchSource();
+            int* run = stackalloc int[8];
+            nint base0 = 0, base1 = 0;
+            int runs = 0;
+            for (int lane = 0; lane < 8; lane++)
+            {
+                int t = t0 + lane;
+                if (t >= tiles) { run[lane] = -1; continue; }
+                int s = t / plan.TilesPerSample, r = t - s * plan.TilesPerSample;
+                nint start = (nint)s * channelsPerSample * plane + (nint)(2 * (r / plan.TilesWide)) * rowPitch + r % plan.TilesWide - lane;
+                if (runs > 0 && start == base0 && run[lane - 1] == 0) run[lane] = 0;
+                else if (runs > 1 && start == base1 && run[lane - 1] == 1) run[lane] = 1;
+                else if (runs == 0) { base0 = start; run[lane] = 0; runs = 1; }
+                else if (runs == 1) { base1 = start; run[lane] = 1; runs = 2; }
+                else { source.Gathers = true; return source; }
+            }
+            source.Base0 = base0;
+            source.Base1 = base1;
+            source.Split = runs > 1 || run[7] < 0;
+            if (source.Split)
+            {
+                Vector256<int> lanes = Vector256.Load(run);
+                source.Mask0 = Vector256.Equals(lanes, Vector256<int>.Zero).AsSingle();
+                source.Mask1 = Vector256.Equals(lanes, Vector256<int>.One).AsSingle();
+            }
+            return source;
+        }
+
+        /// <summary>Offset of patch element (i, j) from a tile's origin in a channel's padded copy.</summary>
+        public static int Offset(in WinogradPlan plan, int i, int j) => i * 2 * PhaseLength(plan) + (j & 1) * PhaseLength(plan) + (j >> 1);
+
+        /// <summary>Element e of the 8 tiles' patches: from the padded copy of the channel (pc), or gathered from x (xc).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly Vector256<float> Fetch(float* xc, float* pc, Vector256<int>* index, Vector256<float>* mask, int* offsets, int e) =>
+            Gathers ? Avx2.GatherMaskVector256(Vector256<float>.Zero, xc, index[e], mask[e], 4) : Load(pc, offsets[e]);
+
+        /// <summary>Element at <paramref name="offset"/> of the 8 tiles' patches in the channel whose copy starts at pc.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly Vector256<float> Load(float* pc, int offset)
+        {
+            float* p = pc + offset;
+            if (!Split) return Vector256.Load(p + Base0);
+            return Avx.Or(Avx.MaskLoad(p + Base0, Mask0), Avx.MaskLoad(p + Base1, Mask1));
+        }
+    }
+}
