@@ -40,7 +40,7 @@ public static partial class Conv2d
         int chunks = Math.Min(batch, GradientChunks);
         int lanes = Math.Min(StaticParallel.ThreadCount, chunks);
         // A Winograd layer's weight gradient sums transformed tiles (Conv2d.WinogradGradient.cs); others use im2col.
-        bool winogradWeights = UsesWinogradWeightGradient(g, batch);
+        bool winogradWeights = UsesWinograd(g, batch);
         var weightPlan = winogradWeights ? new WinogradPlan(g, (batch + chunks - 1) / chunks) : default;
         var weightSizes = winogradWeights ? new WeightGradientSizes(g, weightPlan) : default;
         // Samples per GEMM: from the shape and the chunk size only, so the weight-gradient sums never depend on threads.

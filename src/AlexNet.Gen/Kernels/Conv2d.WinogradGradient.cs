@@ -15,13 +15,6 @@ public static partial class Conv2d
     // a gradient chunk, then turned into dw once per chunk. That takes 16 (36) multiplies per tile and channel pair
     // where im2col takes 36 (100).
 
-    /// <summary>Probe switch: whether 5×5 Winograd layers also take their weight gradient through the transforms.</summary>
-    internal static bool Winograd5WeightGradient = true;
-
-    /// <summary>Whether the weight gradient of <paramref name="g"/> sums Winograd tiles instead of im2col columns.</summary>
-    internal static bool UsesWinogradWeightGradient(in Geometry g, int batch) =>
-        UsesWinograd(g, batch) && (g.KernelHeight == 3 || Winograd5WeightGradient);
-
     /// <summary>Rows (tiles) of the plain V and dM matrices of up to <paramref name="tiles"/> tiles: whole 8-lane stores.</summary>
     private static int TileStride(int tiles) => (tiles + 7) / 8 * 8;
 

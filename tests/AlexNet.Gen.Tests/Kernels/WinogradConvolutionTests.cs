@@ -155,6 +155,28 @@ public sealed class WinogradConvolutionTests : IDisposable
         }
     }
 
+    /// <summary>A first layer (no input gradient) still takes its weight gradient through the Winograd transforms.</summary>
+    [Theory]
+    [InlineData("W1")]
+    [InlineData("V3")]
+    public void WeightGradientWithoutInputGradientMatchesReference(string config) => Dispatch(config, new FirstLayerCheck());
+
+    private sealed class FirstLayerCheck : ICheck
+    {
+        public void Run<T>() where T : struct, IConv2dConfig
+        {
+            const int batch = 6;
+            var s = Conv2dShape.Of<T>();
+            float[] x = Ref.GemmRandom(batch * s.InSize, 21), w = Ref.GemmRandom(s.WeightSize, 22);
+            float[] dy = Ref.GemmRandom(batch * s.OutSize, 23);
+            float[] dw = Enumerable.Repeat(float.NaN, s.WeightSize).ToArray(), db = new float[s.BiasSize];
+            Conv2d.Backward<T>(x, w, dy, Span<float>.Empty, dw, db, batch, GemmTestScope.PoisonedWorkspace());
+            var (_, ew, eb) = Ref.Conv2dBackward(s, Ref.GemmToDouble(x), Ref.GemmToDouble(w), Ref.GemmToDouble(dy), batch);
+            Ref.GemmAssertClose(ew, dw, 1e-4, typeof(T).Name + " dW without dX");
+            Ref.GemmAssertClose(eb, db, 1e-4, typeof(T).Name + " dB without dX");
+        }
+    }
+
     /// <summary>Samples split over lanes (batch 4, 6) and a single lane splitting its GEMMs give the same bits.</summary>
     [Theory]
     [InlineData("W1", 4)]
