@@ -52,40 +52,47 @@ public static partial class Conv2d
                 float* src = x + (nint)s * sampleStride + (nint)c * g.InPixels;
                 float* dst = phases + ((nint)s * g.InPerGroup + c) * g.InHeight * stride * phaseWidth;
                 for (int ih = 0; ih < g.InHeight; ih++, src += width, dst += stride * phaseWidth)
-                {
-                    if (stride == 4 && Avx2.IsSupported) DeinterleaveRow4(src, width, dst, phaseWidth);
-                    else
-                        for (int p = 0; p < stride && p < width; p++)
-                            GatherRow(src + p, stride, dst + (nint)p * phaseWidth, (width - p + stride - 1) / stride);
-                }
+                    SplitColumnPhases(src, width, stride, dst, phaseWidth);
             }
     }
 
     /// <summary>
-    /// Stride 4: eight groups of four columns at a time, as a 4×4 transpose within each 128-bit lane (rows j, j + 2, ...
-    /// in the low lanes, j + 1, j + 3, ... in the high ones) and a lane interleave.
+    /// dst[p·phaseWidth + j] = src[j·stride + p] for every j·stride + p &lt; width (phaseWidth ≥ ⌈width / stride⌉; nothing
+    /// else is written). Strides 2 and 4 go eight phase entries at a time through in-register shuffles, others gather.
     /// </summary>
-    private static unsafe void DeinterleaveRow4(float* src, int width, float* dst, int phaseWidth)
+    internal static unsafe void SplitColumnPhases(float* src, int width, int stride, float* dst, int phaseWidth)
     {
+        if (!Avx2.IsSupported || (stride != 2 && stride != 4))
+        {
+            for (int p = 0; p < stride && p < width; p++)
+                GatherRow(src + p, stride, dst + (nint)p * phaseWidth, (width - p + stride - 1) / stride);
+            return;
+        }
         var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
         int j = 0;
-        for (; (j + 8) * 4 <= width; j += 8)
+        for (; (j + 8) * stride <= width; j += 8)
         {
-            float* s = src + (nint)j * 4;
+            float* s = src + (nint)j * stride;
+            if (stride == 2)
+            {
+                Vector256<float> a = Avx.LoadVector256(s), b = Avx.LoadVector256(s + 8);
+                // The shuffles pick even (odd) floats per 128-bit lane; the 64-bit permute puts the lanes in order.
+                Avx.Store(dst + j, Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle());
+                Avx.Store(dst + phaseWidth + j, Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle());
+                continue;
+            }
+            // Stride 4: a 4×4 transpose within each 128-bit lane (groups j, j + 2, ... in the low lanes, j + 1, j + 3,
+            // ... in the high ones), then a lane interleave.
             Vector256<float> r0 = Avx.LoadVector256(s), r1 = Avx.LoadVector256(s + 8);
             Vector256<float> r2 = Avx.LoadVector256(s + 16), r3 = Avx.LoadVector256(s + 24);
             Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
             Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-            Vector256<float> p0 = Avx.UnpackLow(t0.AsDouble(), t2.AsDouble()).AsSingle();
-            Vector256<float> p1 = Avx.UnpackHigh(t0.AsDouble(), t2.AsDouble()).AsSingle();
-            Vector256<float> p2 = Avx.UnpackLow(t1.AsDouble(), t3.AsDouble()).AsSingle();
-            Vector256<float> p3 = Avx.UnpackHigh(t1.AsDouble(), t3.AsDouble()).AsSingle();
-            Avx.Store(dst + j, Avx2.PermuteVar8x32(p0, order));
-            Avx.Store(dst + phaseWidth + j, Avx2.PermuteVar8x32(p1, order));
-            Avx.Store(dst + 2 * phaseWidth + j, Avx2.PermuteVar8x32(p2, order));
-            Avx.Store(dst + 3 * phaseWidth + j, Avx2.PermuteVar8x32(p3, order));
+            Avx.Store(dst + j, Avx2.PermuteVar8x32(Avx.UnpackLow(t0.AsDouble(), t2.AsDouble()).AsSingle(), order));
+            Avx.Store(dst + phaseWidth + j, Avx2.PermuteVar8x32(Avx.UnpackHigh(t0.AsDouble(), t2.AsDouble()).AsSingle(), order));
+            Avx.Store(dst + 2 * phaseWidth + j, Avx2.PermuteVar8x32(Avx.UnpackLow(t1.AsDouble(), t3.AsDouble()).AsSingle(), order));
+            Avx.Store(dst + 3 * phaseWidth + j, Avx2.PermuteVar8x32(Avx.UnpackHigh(t1.AsDouble(), t3.AsDouble()).AsSingle(), order));
         }
-        for (int i = j * 4; i < width; i++) dst[(nint)(i & 3) * phaseWidth + (i >> 2)] = src[i];
+        for (int i = j * stride; i < width; i++) dst[(nint)(i % stride) * phaseWidth + i / stride] = src[i];
     }
 
     /// <summary>

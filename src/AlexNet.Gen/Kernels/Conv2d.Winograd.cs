@@ -217,14 +217,12 @@ public static partial class Conv2d
         float* padded, int plainStride = 0)
     {
         int inG = g.InPerGroup, paddedT = Gemm.PackedBWidth(tiles);
-        nint plane = (nint)PaddedRows(plan) * 2 * PhaseLength(plan);
-        FillPaddedPatches(g, plan, x, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded);
         Vector256<int>* index = stackalloc Vector256<int>[16];
         Vector256<float>* mask = stackalloc Vector256<float>[16];
         int* offsets = stackalloc int[8];
         int* inside = stackalloc int[8];
         int* patch = stackalloc int[16];
-        PatchOffsets(plan, patch);
+        nint plane = PreparePatches(g, plan, x, tiles, padded, patch);
         Vector256<float>* col = stackalloc Vector256<float>[16];
         for (int t0 = 0; t0 < tiles; t0 += 8)
         {
@@ -233,7 +231,7 @@ public static partial class Conv2d
             for (int c = 0; c < inG; c++)
             {
                 float* xc = x + (nint)c * g.InPixels, pc = padded + c * plane;
-                float* dst = plainStride > 0 ? v + (nint)c * plainStride + t0 : v + Gemm.PackedBOffset(c, t0, inG, paddedT);
+                float* dst = TransformedColumn(v, c, t0, inG, paddedT, plainStride);
                 // Columns of d through Bᵀ: rows (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the rows of that through B.
                 for (int j = 0; j < 4; j++)
                 {

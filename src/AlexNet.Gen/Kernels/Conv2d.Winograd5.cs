@@ -77,8 +77,6 @@ public static partial class Conv2d
         float* padded, int plainStride = 0)
     {
         int inG = g.InPerGroup, paddedT = Gemm.PackedBWidth(tiles);
-        nint plane = (nint)PaddedRows(plan) * 2 * PhaseLength(plan);
-        FillPaddedPatches(g, plan, x, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded);
         Vector256<int>* index = stackalloc Vector256<int>[36];
         Vector256<float>* mask = stackalloc Vector256<float>[36];
         Vector256<float>* d = stackalloc Vector256<float>[36];
@@ -87,7 +85,7 @@ public static partial class Conv2d
         int* offsets = stackalloc int[8];
         int* inside = stackalloc int[8];
         int* patch = stackalloc int[36];
-        PatchOffsets(plan, patch);
+        nint plane = PreparePatches(g, plan, x, tiles, padded, patch);
         for (int t0 = 0; t0 < tiles; t0 += 8)
         {
             var source = PatchSource.Of(plan, t0, tiles, inG);
@@ -95,7 +93,7 @@ public static partial class Conv2d
             for (int c = 0; c < inG; c++)
             {
                 float* xc = x + (nint)c * g.InPixels, pc = padded + c * plane;
-                float* dst = plainStride > 0 ? v + (nint)c * plainStride + t0 : v + Gemm.PackedBOffset(c, t0, inG, paddedT);
+                float* dst = TransformedColumn(v, c, t0, inG, paddedT, plainStride);
                 for (int e = 0; e < 36; e++) d[e] = source.Fetch(xc, pc, index, mask, patch, e);
                 // Bᵀ on each column (elements 6 apart), then B on each row of that.
                 for (int j = 0; j < 6; j++) InputTransform6(d + j, 6, columns + j, 6);

@@ -19,27 +19,38 @@ public static partial class Conv2d
 
     private static int PhaseLength(in WinogradPlan plan) => plan.TilesWide + (plan.Kernel + 1) / 2;
 
-    /// <summary>Floats of the padded, phase-split copy of <paramref name="samples"/> samples of one group (+ 8 for the
-    /// last row's overhanging store).</summary>
+    /// <summary>Floats of the padded, phase-split copy of <paramref name="samples"/> samples of one group.</summary>
     internal static int PaddedPatchesSize(in Geometry g, in WinogradPlan plan, int samples) =>
-        checked(samples * g.InPerGroup * PaddedRows(plan) * 2 * PhaseLength(plan) + 8);
+        checked(samples * g.InPerGroup * PaddedPlane(plan));
 
-    /// <summary>Offsets of the n×n patch elements (i·n + j) in a channel's padded copy.</summary>
-    private static unsafe void PatchOffsets(in WinogradPlan plan, int* offsets)
+    /// <summary>Floats of one channel's padded copy.</summary>
+    private static int PaddedPlane(in WinogradPlan plan) => PaddedRows(plan) * 2 * PhaseLength(plan);
+
+    /// <summary>
+    /// What both input transforms do first: the padded copy of the block's samples and the offsets of the n×n patch
+    /// elements (i·n + j) in a channel's copy; returns the floats of one channel's copy.
+    /// </summary>
+    private static unsafe nint PreparePatches(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* padded, int* offsets)
     {
+        FillPaddedPatches(g, plan, x, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded);
         int n = plan.Kernel + 1;
         for (int e = 0; e < n * n; e++) offsets[e] = PatchSource.Offset(plan, e / n, e % n);
+        return PaddedPlane(plan);
     }
+
+    /// <summary>Where channel c's transformed values of tiles t0.. go: the GEMM's packed layout, or plain rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe float* TransformedColumn(float* v, int c, int t0, int inG, int paddedT, int plainStride) =>
+        plainStride > 0 ? v + (nint)c * plainStride + t0 : v + Gemm.PackedBOffset(c, t0, inG, paddedT);
 
     /// <summary>Fills <paramref name="padded"/> from the <paramref name="samples"/> samples at x (one group's channels).</summary>
     [SkipLocalsInit]
     private static unsafe void FillPaddedPatches(in Geometry g, in WinogradPlan plan, float* x, int samples, float* padded)
     {
         int rows = PaddedRows(plan), length = PhaseLength(plan), pitch = 2 * length;
-        // One padded input row (2L floats, rounded up to whole 16-float steps), zero outside the image.
-        int span = (pitch + 15) / 16 * 16;
-        float* line = stackalloc float[span];
-        new Span<float>(line, span).Clear();
+        // One padded input row (2L floats), zero outside the image; columns past 2L are never read by a tile.
+        float* line = stackalloc float[pitch];
+        new Span<float>(line, pitch).Clear();
         int left = g.PadLeft, width = Math.Min(g.InWidth, pitch - left);
         for (int s = 0; s < samples; s++)
             for (int c = 0; c < g.InPerGroup; c++)
@@ -55,33 +66,9 @@ public static partial class Conv2d
                         continue;
                     }
                     new ReadOnlySpan<float>(xc + (nint)ih * g.InWidth, width).CopyTo(new Span<float>(line + left, width));
-                    SplitPhases(line, dst, length);
+                    SplitColumnPhases(line, pitch, 2, dst, length);
                 }
             }
-    }
-
-    /// <summary>dst[p] = line[2p], dst[L + p] = line[2p + 1] for p &lt; L; stores may run 8 floats past dst + 2L.</summary>
-    private static unsafe void SplitPhases(float* line, float* dst, int length)
-    {
-        if (Avx2.IsSupported) // the line holds 2·⌈L/8⌉·8 floats, so the loads stay in it
-        {
-            // The even phase first: its last store's overhang lands in the odd phase, written after it; the odd
-            // phase's overhang lands in the next row (or the buffer's 8 spare floats), written later.
-            for (int phase = 0; phase < 2; phase++)
-                for (int p = 0; p < length; p += 8)
-                {
-                    Vector256<float> a = Avx.LoadVector256(line + 2 * p), b = Avx.LoadVector256(line + 2 * p + 8);
-                    // The shuffle picks even (odd) floats per 128-bit lane; the 64-bit permute puts the lanes in order.
-                    Vector256<float> picked = phase == 0 ? Avx.Shuffle(a, b, 0x88) : Avx.Shuffle(a, b, 0xDD);
-                    Avx.Store(dst + phase * length + p, Avx2.Permute4x64(picked.AsDouble(), 0xD8).AsSingle());
-                }
-            return;
-        }
-        for (int p = 0; p < length; p++)
-        {
-            dst[p] = line[2 * p];
-            dst[length + p] = line[2 * p + 1];
-        }
     }
 
     /// <summary>
