@@ -43,12 +43,17 @@ public static partial class Conv2d
         bool winogradWeights = UsesWinograd(g, batch);
         var weightPlan = winogradWeights ? new WinogradPlan(g, (batch + chunks - 1) / chunks) : default;
         var weightSizes = winogradWeights ? new WeightGradientSizes(g, weightPlan) : default;
+        // A strided layer with a kernel wider than the stride reads its phase planes instead (Conv2d.ImplicitGradient.cs).
+        bool implicitWeights = !winogradWeights && UsesImplicitGemm(g);
+        var implicitPlan = implicitWeights ? new ImplicitPlan(g) : default;
+        var implicitSizes = implicitWeights ? new ImplicitGradientSizes(g, implicitPlan) : default;
         // Samples per GEMM: from the shape and the chunk size only, so the weight-gradient sums never depend on threads.
-        int block = winogradWeights ? weightPlan.Block : Math.Min(g.BlockSamples, (batch + chunks - 1) / chunks);
+        int block = winogradWeights ? weightPlan.Block : implicitWeights ? 1 : Math.Min(g.BlockSamples, (batch + chunks - 1) / chunks);
         int width = block * g.Pixels;
         // dW GEMM: [Cout/g × width]·[width × depth] (Winograd: [Cout/g × tiles]·[tiles × Cin/g]);
         // dX GEMM: [depth × Cout/g]·[Cout/g × width]. Scratch fits the larger.
         int weightLanes = lanes > 1 ? 1 : winogradWeights ? Gemm.ChooseLanes(g.OutPerGroup, g.InPerGroup, weightSizes.MaxTiles)
+            : implicitWeights ? Math.Min(Gemm.ChooseLanes(g.OutPerGroup, g.Depth, width), implicitSizes.DepthRows / implicitPlan.Mr)
             : Gemm.ChooseLanes(g.OutPerGroup, g.Depth, width);
         int inputLanes = lanes > 1 || !wantInput ? 1 : Gemm.ChooseLanes(g.Depth, width, g.OutPerGroup);
         int gemmLanes = Math.Max(weightLanes, inputLanes);
@@ -59,11 +64,13 @@ public static partial class Conv2d
             packA = Math.Max(packA, Gemm.PackASize(g.OutPerGroup, weightSizes.MaxTiles));
             packB = Math.Max(packB, Gemm.PackBSize(g.InPerGroup, weightSizes.MaxTiles));
         }
+        // The implicit weight gradient's output-gradient panels go where the GEMMs pack B̃.
+        if (implicitWeights) packB = Math.Max(packB, implicitSizes.OutputGradient);
         // A pointwise sample is its own column matrix (the GEMM packs it transposed); otherwise im2col writes the
         // weight-gradient GEMM's packed columnsᵀ.
         bool direct = g.IsPointwise && block == 1;
-        int columns = direct || winogradWeights ? 0 : Gemm.PackedBSize(width, g.Depth);
-        int staging = direct || winogradWeights ? 0 : StagingSize(g, block);
+        int columns = direct || winogradWeights ? 0 : implicitWeights ? implicitPlan.PlanesSize : Gemm.PackedBSize(width, g.Depth);
+        int staging = direct || winogradWeights || implicitWeights ? 0 : StagingSize(g, block);
         // The input gradient of a 3×3 stride-1 layer is a Winograd convolution of the output gradient (no column gradients).
         bool winograd = wantInput && UsesWinograd(g, batch);
         var gradientGeometry = winograd ? InputGradientGeometry(g) : g;
@@ -86,6 +93,8 @@ public static partial class Conv2d
         float[] weightInput = workspace.GetArray(Gemm.SlotWeightGradientInput, Math.Max(1, lanes * weightSizes.Input));
         float[] weightOutput = workspace.GetArray(Gemm.SlotWeightGradientOutput, Math.Max(1, lanes * weightSizes.OutputGradient));
         float[] weightSums = workspace.GetArray(Gemm.SlotWeightGradientSums, Math.Max(1, lanes * weightSizes.Sums));
+        float[] implicitSums = workspace.GetArray(Gemm.SlotImplicitSums, Math.Max(1, lanes * implicitSizes.Sums));
+        float[] implicitRows = workspace.GetArray(Gemm.SlotImplicitRows, Math.Max(1, implicitSizes.DepthRows)); // int offsets
         fixed (float* pIn = input)
         fixed (float* pW = weight)
         fixed (float* pDy = outputGradient)
@@ -105,7 +114,10 @@ public static partial class Conv2d
         fixed (float* pWv = weightInput)
         fixed (float* pWm = weightOutput)
         fixed (float* pWu = weightSums)
+        fixed (float* pIs = implicitSums)
+        fixed (float* pIr = implicitRows)
         {
+            if (implicitWeights) ImplicitRows(g, implicitPlan, (int*)pIr, implicitSizes.DepthRows);
             if (winograd) TransformWeights(gradientGeometry, pW, pU, flipped: true);
             var body = new BackwardBody
             {
@@ -117,6 +129,8 @@ public static partial class Conv2d
                 WinogradWeights = pU, WinogradInput = pV, WinogradProducts = pM,
                 WinogradWeightGradient = winogradWeights, WeightPlan = weightPlan, WeightSizes = weightSizes,
                 WeightInput = pWv, WeightOutputGradient = pWm, WeightSums = pWu,
+                ImplicitWeightGradient = implicitWeights, ImplicitPlan = implicitPlan, ImplicitSizes = implicitSizes,
+                ImplicitSums = pIs, ImplicitRowTable = (int*)pIr,
                 PackA = pPackA, PackASize = packA * gemmLanes, PackB = pPackB, PackBSize = packB * gemmLanes,
             };
             if (lanes > 1) StaticParallel.For(lanes, lanes, body);
@@ -146,6 +160,11 @@ public static partial class Conv2d
         public WinogradPlan WeightPlan;
         public WeightGradientSizes WeightSizes;
         public float* WeightInput, WeightOutputGradient, WeightSums;
+        public bool ImplicitWeightGradient;
+        public ImplicitPlan ImplicitPlan;
+        public ImplicitGradientSizes ImplicitSizes;
+        public float* ImplicitSums;
+        public int* ImplicitRowTable;
         public int PartialSize, Batch, Chunks, Lanes, Block, WeightLanes, InputLanes, ColumnsSize, StagingSize, ColumnGradientsSize, GatheredSize;
         public int PackASize, PackBSize;
 
@@ -163,6 +182,8 @@ public static partial class Conv2d
                         Samples(n, Math.Min(Block, n1 - n), n == n0, dW, dB, lane);
                     if (WinogradWeightGradient && n1 > n0)
                         WeightsFromWinogradSums(G, WeightPlan, WeightSums + (nint)lane * WeightSizes.Sums, dW);
+                    if (ImplicitWeightGradient && n1 > n0)
+                        WeightsFromImplicitSums(G, ImplicitSizes, ImplicitSums + (nint)lane * ImplicitSizes.Sums, dW);
                 }
             }
         }
@@ -203,6 +224,11 @@ public static partial class Conv2d
                     float* sums = WeightSums + (nint)lane * WeightSizes.Sums + (nint)group * WeightPlan.Elements * outG * g.InPerGroup;
                     WinogradWeightBlock(g, WeightPlan, xg, dyg, count, sums, !first, WeightInput + (nint)lane * WeightSizes.Input,
                         WeightOutputGradient + (nint)lane * WeightSizes.OutputGradient, packA, packB, WeightLanes);
+                }
+                else if (ImplicitWeightGradient)
+                {
+                    float* sums = ImplicitSums + (nint)lane * ImplicitSizes.Sums + (nint)group * ImplicitSizes.DepthRows * ImplicitSizes.OutColumns;
+                    ImplicitWeightSample(g, ImplicitPlan, ImplicitSizes, xg, dyg, cols, packB, ImplicitRowTable, sums, first, WeightLanes);
                 }
                 else if (direct)
                 {

@@ -16,45 +16,12 @@ public static partial class Conv2d
     /// <summary>Row stride of the staging rows: whole panels, so a panel copy never reads past its row.</summary>
     internal static int StagingStride(int width) => Gemm.PackedBWidth(width);
 
-    /// <summary>
-    /// Floats of one lane's staging buffer for <paramref name="samples"/> samples side by side: NR rows plus the masked
-    /// im2col's overhang, then the column phases of a strided layer (<see cref="DeinterleaveColumns"/>).
-    /// </summary>
-    internal static int StagingSize(in Geometry g, int samples) => StagingRowsSize(samples * g.Pixels) + PhasesSize(g, samples);
+    /// <summary>Floats of one lane's staging buffer for <paramref name="samples"/> samples side by side: NR rows plus the
+    /// masked im2col's overhang.</summary>
+    internal static int StagingSize(in Geometry g, int samples) => Gemm.PanelWidth * StagingStride(samples * g.Pixels) + ColumnSlack;
 
-    private static int StagingRowsSize(int width) => Gemm.PanelWidth * StagingStride(width) + ColumnSlack;
-
-    // A strided im2col row gathers every StrideWidth-th input; with a kernel wider than the stride each input is gathered
-    // about KW/SW times (7.6 times for 11×11 stride 4, where the gathers were a third of the forward time). Instead
-    // every input row is split once into its SW column phases, phase p holding columns p, p + SW, p + 2·SW, ...; an
-    // im2col row segment is then a contiguous run of one phase.
-
-    /// <summary>Whether im2col reads the input through column phases: strided, with a kernel wider than the stride.</summary>
-    internal static bool UsesPhases(in Geometry g) => g.StrideWidth > 1 && g.KernelWidth > g.StrideWidth;
-
-    /// <summary>Floats of one phase: ⌈InWidth / StrideWidth⌉.</summary>
+    /// <summary>Floats of one column phase of an input row: ⌈InWidth / StrideWidth⌉.</summary>
     internal static int PhaseWidth(in Geometry g) => (g.InWidth + g.StrideWidth - 1) / g.StrideWidth;
-
-    /// <summary>Floats of the column phases of <paramref name="samples"/> samples of one group (0 when unused).</summary>
-    internal static int PhasesSize(in Geometry g, int samples) =>
-        UsesPhases(g) ? checked(samples * g.InPerGroup * g.InHeight * g.StrideWidth * PhaseWidth(g)) : 0;
-
-    /// <summary>
-    /// phases[((s·Cg + c)·InHeight + ih)·SW·Wp + p·Wp + j] = x_s[c, ih, j·SW + p] for the group's Cg channels, j·SW + p
-    /// inside the row (the rest of a phase is never read). Wp = <see cref="PhaseWidth"/>.
-    /// </summary>
-    internal static unsafe void DeinterleaveColumns(in Geometry g, float* x, int samples, int sampleStride, float* phases)
-    {
-        int stride = g.StrideWidth, phaseWidth = PhaseWidth(g), width = g.InWidth;
-        for (int s = 0; s < samples; s++)
-            for (int c = 0; c < g.InPerGroup; c++)
-            {
-                float* src = x + (nint)s * sampleStride + (nint)c * g.InPixels;
-                float* dst = phases + ((nint)s * g.InPerGroup + c) * g.InHeight * stride * phaseWidth;
-                for (int ih = 0; ih < g.InHeight; ih++, src += width, dst += stride * phaseWidth)
-                    SplitColumnPhases(src, width, stride, dst, phaseWidth);
-            }
-    }
 
     /// <summary>
     /// dst[p·phaseWidth + j] = src[j·stride + p] for every j·stride + p &lt; width (phaseWidth ≥ ⌈width / stride⌉; nothing
@@ -102,7 +69,6 @@ public static partial class Conv2d
     internal static unsafe void Im2ColPacked(in Geometry g, float* x, float* packed, float* staging, int samples, int sampleStride = 0)
     {
         int width = samples * g.Pixels, depth = g.Depth;
-        float* phases = Phases(g, x, staging, samples, sampleStride);
         int nr = Gemm.PanelWidth, kc = Gemm.SliceDepth;
         int paddedN = Gemm.PackedBWidth(width), stride = StagingStride(width), panels = paddedN / nr;
         for (int pc = 0; pc < depth; pc += kc)
@@ -111,7 +77,7 @@ public static partial class Conv2d
             for (int r0 = pc; r0 < pc + kcb; r0 += nr)
             {
                 int rows = Math.Min(nr, pc + kcb - r0);
-                Im2Col(g, x, staging, stride, samples, sampleStride, r0, rows, phases);
+                Im2Col(g, x, staging, stride, samples, sampleStride, r0, rows);
                 // Columns past the width are the last panel's zero padding.
                 if (paddedN > width)
                     for (int r = 0; r < rows; r++) new Span<float>(staging + (nint)r * stride + width, paddedN - width).Clear();
@@ -135,11 +101,10 @@ public static partial class Conv2d
         int width = samples * g.Pixels, depth = g.Depth;
         int nr = Gemm.PanelWidth, kc = Gemm.SliceDepth;
         int paddedN = Gemm.PackedBWidth(depth), stride = StagingStride(width);
-        float* phases = Phases(g, x, staging, samples, sampleStride);
         for (int r0 = 0; r0 < depth; r0 += nr)
         {
             int rows = Math.Min(nr, depth - r0);
-            Im2Col(g, x, staging, stride, samples, sampleStride, r0, rows, phases);
+            Im2Col(g, x, staging, stride, samples, sampleStride, r0, rows);
             // Rows past the depth are the last panel's zero padding.
             for (int r = rows; r < nr; r++) new Span<float>(staging + (nint)r * stride, width).Clear();
             for (int pc = 0; pc < width; pc += kc)
@@ -148,15 +113,6 @@ public static partial class Conv2d
                 TransposeIntoPanel(staging + pc, stride, packed + Gemm.PackedBOffset(pc, r0, width, paddedN), kcb, nr);
             }
         }
-    }
-
-    /// <summary>The column phases after the staging rows, filled from x (null when the layer reads x directly).</summary>
-    private static unsafe float* Phases(in Geometry g, float* x, float* staging, int samples, int sampleStride)
-    {
-        if (!UsesPhases(g)) return null;
-        float* phases = staging + StagingRowsSize(samples * g.Pixels);
-        DeinterleaveColumns(g, x, samples, sampleStride == 0 ? g.InputSize : sampleStride, phases);
-        return phases;
     }
 
     /// <summary>dst[0..nr) = src[0..nr) for one panel row (nr = 4, 16 or 32).</summary>

@@ -48,6 +48,11 @@ public static partial class Conv2d
             WinogradForward(g, input, weight, bias, output, batch, workspace);
             return;
         }
+        if (UsesImplicitGemm(g))
+        {
+            ImplicitForward(g, input, weight, bias, output, batch, workspace);
+            return;
+        }
 
         bool perSample = SplitsSamples(batch);
         int lanes = perSample ? StaticParallel.ThreadCount : 1;
@@ -187,8 +192,7 @@ public static partial class Conv2d
     /// <paramref name="samples"/> samples s (<paramref name="sampleStride"/> floats apart, P = OH·OW), zero outside the
     /// image. Rows are <paramref name="rowStride"/> floats apart (default P), so several samples' columns sit side by
     /// side in one wider matrix. Only column rows [<paramref name="firstRow"/>, + <paramref name="rowCount"/>) are
-    /// written (all by default), the first of them at <paramref name="cols"/>. Given <paramref name="phases"/> (the
-    /// samples' <see cref="DeinterleaveColumns"/>), a strided row copies runs of one phase instead of gathering from x.
+    /// written (all by default), the first of them at <paramref name="cols"/>.
     /// </summary>
     /// <remarks>
     /// Narrow stride-1 rows (OW ≤ <see cref="MaskedRowLimit"/>, the small feature maps where a copy call per output
@@ -197,10 +201,11 @@ public static partial class Conv2d
     /// segment of the same matrix row (written later: samples and output rows go in increasing order) or past the
     /// matrix row into the next one (written later too) or, after the last row, into the
     /// <see cref="ColumnSlack"/> floats every buffer it writes keeps at its end (the staging rows of <see cref="Im2ColPacked"/>). Other rows are filled in runs: zeros,
-    /// the valid span (a copy when the stride is 1 or from the phases, else gathers), zeros.
+    /// the valid span (a copy when the stride is 1, else gathers), zeros. Strided layers with kernels wider than the
+    /// stride, where the gathers would read each input many times, run as implicit GEMMs instead (Conv2d.Implicit.cs).
     /// </remarks>
     internal static unsafe void Im2Col(in Geometry g, float* x, float* cols, int rowStride = 0, int samples = 1, int sampleStride = 0,
-        int firstRow = 0, int rowCount = -1, float* phases = null)
+        int firstRow = 0, int rowCount = -1)
     {
         if (rowStride == 0) rowStride = g.Pixels;
         if (sampleStride == 0) sampleStride = g.InputSize;
@@ -211,20 +216,14 @@ public static partial class Conv2d
             return;
         }
         int window = g.KernelHeight * g.KernelWidth;
-        // Rows are read from x (pitch InWidth, every SW-th float) or from the column phases (contiguous runs of one phase).
-        int pitch = phases != null ? g.StrideWidth * PhaseWidth(g) : g.InWidth;
-        int step = phases != null ? 1 : g.StrideWidth;
         for (int row = firstRow; row < firstRow + rowCount; row++)
         {
             int c = row / window, kh = row % window / g.KernelWidth, kw = row % g.KernelWidth;
             g.ValidColumns(kw, out int ow0, out int ow1);
             int iw0 = ow0 * g.StrideWidth + kw - g.PadLeft;
-            int start = phases != null ? iw0 % g.StrideWidth * PhaseWidth(g) + iw0 / g.StrideWidth : iw0;
             for (int s = 0; s < samples; s++)
             {
-                float* plane = phases != null
-                    ? phases + ((nint)s * g.InPerGroup + c) * g.InHeight * pitch
-                    : x + (nint)s * sampleStride + (nint)c * g.InPixels;
+                float* plane = x + (nint)s * sampleStride + (nint)c * g.InPixels;
                 float* d = cols + (nint)(row - firstRow) * rowStride + (nint)s * g.Pixels;
                 for (int oh = 0; oh < g.OutHeight; oh++, d += g.OutWidth)
                 {
@@ -235,10 +234,10 @@ public static partial class Conv2d
                         continue;
                     }
                     for (int ow = 0; ow < ow0; ow++) d[ow] = 0f;
-                    float* src = plane + (nint)ih * pitch + start;
+                    float* src = plane + (nint)ih * g.InWidth + iw0;
                     int count = ow1 - ow0;
-                    if (step == 1) CopyRun(src, d + ow0, count);
-                    else GatherRow(src, step, d + ow0, count);
+                    if (g.StrideWidth == 1) CopyRun(src, d + ow0, count);
+                    else GatherRow(src, g.StrideWidth, d + ow0, count);
                     for (int ow = ow1; ow < g.OutWidth; ow++) d[ow] = 0f;
                 }
             }

@@ -10,7 +10,7 @@ namespace AlexNet.Gen.Kernels;
 /// micro-kernel (12×32 on AVX-512, 6×16 on AVX2, 4×4 scalar) then sweeps the MR×NR tiles.
 /// </summary>
 /// <remarks>
-/// <para>Workspace slots used by the dense linear-algebra kernels (slots 0–12 are reserved for them):</para>
+/// <para>Workspace slots used by the dense linear-algebra kernels (slots 0–14 are reserved for them):</para>
 /// <list type="bullet">
 /// <item>0 — packed Ã panels, one region per lane (<see cref="SlotPackA"/>).</item>
 /// <item>1 — packed B̃ panels, one region per lane (<see cref="SlotPackB"/>).</item>
@@ -25,6 +25,9 @@ namespace AlexNet.Gen.Kernels;
 /// <see cref="SlotWinogradProducts"/>).</item>
 /// <item>10, 11, 12 — a Winograd weight gradient's transformed input, transformed output gradients and per-chunk sums,
 /// one per lane (<see cref="SlotWeightGradientInput"/>, <see cref="SlotWeightGradientOutput"/>, <see cref="SlotWeightGradientSums"/>).</item>
+/// <item>13, 14 — an implicit-GEMM convolution's tap offsets (ints) and its weight gradient's per-chunk dWᵀ sums, one per
+/// lane (<see cref="SlotImplicitRows"/>, <see cref="SlotImplicitSums"/>); its phase planes use slot 2, its output block
+/// slot 5 and its packed weights slot 0.</item>
 /// </list>
 /// <para>
 /// Determinism: work is split over M or N only (never K), and every element of C goes through the same
@@ -46,6 +49,8 @@ public static partial class Gemm
     internal const int SlotWeightGradientInput = 10;
     internal const int SlotWeightGradientOutput = 11;
     internal const int SlotWeightGradientSums = 12;
+    internal const int SlotImplicitRows = 13;
+    internal const int SlotImplicitSums = 14;
 
     /// <summary>Multiply-adds below which a GEMM stays on one thread (a fork/join costs tens of microseconds).</summary>
     internal const long ParallelThreshold = 1L << 20;

@@ -32,8 +32,8 @@ public class PackedColumnsTests
             new[] { 9, 5, 1, 2, 9, 2, 2 },    // masked loads, depth 50
             new[] { 40, 3, 1, 1, 40, 1, 1 },  // stride-1 copies, rows wider than the masked limit
             new[] { 4, 7, 1, 3, 4, 2, 1 },    // kernel wider than the image
-            new[] { 45, 11, 4, 2, 10, 2, 2 }, // column phases, stride 4 (8-wide deinterleave and its tail), padded
-            new[] { 38, 7, 3, 1, 12, 1, 2 },  // column phases, stride 3 (gathered)
+            new[] { 45, 11, 4, 2, 10, 2, 2 }, // strided gathers, padded, several samples
+            new[] { 38, 7, 3, 1, 12, 1, 2 },  // strided gathers, stride 3
         };
         foreach (var s in shapes)
             foreach (int width in GemmTestScope.Widths)

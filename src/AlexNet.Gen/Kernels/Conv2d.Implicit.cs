@@ -1,0 +1,274 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace AlexNet.Gen.Kernels;
+
+public static partial class Conv2d
+{
+    // Implicit GEMM for strided layers whose kernel is wider than the stride (the AlexNets' 11×11 stride-4 first
+    // layers). im2col there writes each input ~KH·KW/(SH·SW) times (7.6 for 11×11/4) into a column matrix the GEMM then
+    // reads once per 6 output channels; with only 64–96 output channels that writing was a third of the layer's time.
+    // Instead each input channel is split once into SH·SW phase planes,
+    //   plane(c, rp, cp)[a, b] = x[c, a·SH + rp − PadTop, b·SW + cp − PadLeft]   (zero outside the image),
+    // each PlaneHeight × PlaneWidth. An output pixel (oh, ow) taken at column oh·PlaneWidth + ow then reads weight tap
+    // (c, kh, kw) at plane(c, kh mod SH, kw mod SW)[oh + kh div SH, ow + kw div SW], i.e. at a fixed offset per tap plus
+    // the pixel's column: the column matrix's row k, for NR consecutive pixels, is NR consecutive floats of the planes.
+    // The micro-kernel reads its B rows there through a table of those offsets (IIndirectKernel). The price is
+    // PlaneWidth − OutWidth garbage columns per output row (2 of 57 for the AlexNets), computed and dropped.
+
+    /// <summary>Whether the layer runs as an implicit GEMM over phase planes (see above): strided, with a kernel wider than
+    /// the stride.</summary>
+    internal static bool UsesImplicitGemm(in Geometry g) => g.StrideWidth > 1 && g.KernelWidth > g.StrideWidth;
+
+    /// <summary>Sizes of the implicit GEMM at the current SIMD width.</summary>
+    internal readonly struct ImplicitPlan
+    {
+        /// <summary>The micro-kernel's tile (<see cref="IIndirectKernel"/>).</summary>
+        public readonly int Mr, Nr;
+        public readonly int PlaneHeight, PlaneWidth;
+        /// <summary>Output columns computed per sample (OutHeight · PlaneWidth), in tiles of Nr.</summary>
+        public readonly int Width, Tiles, PaddedWidth;
+        /// <summary>Output channels of a group rounded up to whole Mr tiles.</summary>
+        public readonly int OutRows;
+        /// <summary>Floats of one lane's planes (one sample, one group), the slack the last tiles read past them, and
+        /// one input row split into phases.</summary>
+        public readonly int PlanesSize;
+        /// <summary>Floats of one lane's output block [OutRows × PaddedWidth].</summary>
+        public readonly int BlockOutputSize;
+        /// <summary>Floats of the packed weights of all groups.</summary>
+        public readonly int PackedWeightsSize;
+
+        public ImplicitPlan(in Geometry g)
+        {
+            (Mr, Nr) = Gemm.VectorWidth switch
+            {
+                16 => (IndirectKernel12x32.MR, IndirectKernel12x32.NR),
+                8 => (IndirectKernel6x16.MR, IndirectKernel6x16.NR),
+                _ => (IndirectKernel4x4.MR, IndirectKernel4x4.NR),
+            };
+            PlaneHeight = g.OutHeight + (g.KernelHeight - 1) / g.StrideHeight;
+            PlaneWidth = g.OutWidth + (g.KernelWidth - 1) / g.StrideWidth;
+            Width = checked(g.OutHeight * PlaneWidth);
+            Tiles = (Width + Nr - 1) / Nr;
+            PaddedWidth = checked(Tiles * Nr);
+            OutRows = (g.OutPerGroup + Mr - 1) / Mr * Mr;
+            // The last tile of the last tap reads up to PlaneWidth − 1 + Nr − 1 floats past the last plane.
+            PlanesSize = checked(PlanesFloats(g) + PlaneWidth + Nr + g.StrideWidth * PhaseWidth(g));
+            BlockOutputSize = checked(OutRows * PaddedWidth);
+            PackedWeightsSize = checked(g.Groups * OutRows * g.Depth);
+        }
+
+        /// <summary>Floats of the planes of one sample's group.</summary>
+        public int PlanesFloats(in Geometry g) => checked(g.InPerGroup * g.StrideHeight * g.StrideWidth * PlaneHeight * PlaneWidth);
+    }
+
+    /// <summary>The forward pass as an implicit GEMM (see above); samples per lane, or one sample's tiles split over lanes.</summary>
+    private static unsafe void ImplicitForward(in Geometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, int batch, Workspace workspace)
+    {
+        var plan = new ImplicitPlan(g);
+        bool perSample = SplitsSamples(batch);
+        int lanes = perSample ? StaticParallel.ThreadCount : 1;
+        // A lone sample's tiles are split over the threads; each output column is computed the same way either way.
+        int tileLanes = perSample ? 1 : Math.Min(StaticParallel.ThreadCount, plan.Tiles);
+        float[] packedBuffer = workspace.GetArray(Gemm.SlotPackA, plan.PackedWeightsSize);
+        float[] rowBuffer = workspace.GetArray(Gemm.SlotImplicitRows, g.Depth); // int offsets, stored in a float buffer
+        float[] planeBuffer = workspace.GetArray(Gemm.SlotColumns, lanes * plan.PlanesSize);
+        float[] blockBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, lanes * plan.BlockOutputSize);
+        fixed (float* pIn = input)
+        fixed (float* pW = weight)
+        fixed (float* pB = bias)
+        fixed (float* pOut = output)
+        fixed (float* pPacked = packedBuffer)
+        fixed (float* pRows = rowBuffer)
+        fixed (float* pPlanes = planeBuffer)
+        fixed (float* pBlock = blockBuffer)
+        {
+            PackImplicitWeights(g, plan, pW, pPacked);
+            ImplicitRows(g, plan, (int*)pRows);
+            var body = new ImplicitBody
+            {
+                G = g, Plan = plan, Input = pIn, Packed = pPacked, Rows = (int*)pRows, Bias = g.HasBias ? pB : null, Output = pOut,
+                Planes = pPlanes, BlockOutput = pBlock, Batch = batch, Lanes = lanes, TileLanes = tileLanes,
+            };
+            if (lanes > 1)
+            {
+                StaticParallel.For(lanes, lanes, body);
+                return;
+            }
+            if (tileLanes == 1)
+            {
+                body.Run(0, 1);
+                return;
+            }
+            for (int n = 0; n < batch; n++)
+                for (int group = 0; group < g.Groups; group++)
+                {
+                    BuildPlanes(g, plan, body.GroupInput(n, group), pPlanes);
+                    body.Sample = n;
+                    body.Group = group;
+                    StaticParallel.For(tileLanes, tileLanes, body);
+                }
+        }
+    }
+
+    private unsafe struct ImplicitBody : IParallelBody
+    {
+        public Geometry G;
+        public ImplicitPlan Plan;
+        public float* Input, Packed, Bias, Output, Planes, BlockOutput;
+        public int* Rows;
+        public int Batch, Lanes, TileLanes;
+        /// <summary>With <see cref="TileLanes"/> &gt; 1: the sample and group whose planes are built.</summary>
+        public int Sample, Group;
+
+        public void Run(int start, int end)
+        {
+            for (int lane = start; lane < end; lane++)
+            {
+                if (TileLanes > 1)
+                {
+                    // One sample's tiles [t0, t1) into the shared output block, then the pixels they cover.
+                    var (t0, t1) = StaticParallel.Partition(Plan.Tiles, TileLanes, lane);
+                    Tiles(Planes, Group, BlockOutput, t0, t1);
+                    Scatter(Sample, Group, BlockOutput, t0 * Plan.Nr, t1 * Plan.Nr);
+                    continue;
+                }
+                var (n0, n1) = StaticParallel.Partition(Batch, Lanes, lane);
+                float* planes = Planes + (nint)lane * Plan.PlanesSize;
+                float* block = BlockOutput + (nint)lane * Plan.BlockOutputSize;
+                for (int n = n0; n < n1; n++)
+                    for (int group = 0; group < G.Groups; group++)
+                    {
+                        BuildPlanes(G, Plan, GroupInput(n, group), planes);
+                        Tiles(planes, group, block, 0, Plan.Tiles);
+                        Scatter(n, group, block, 0, Plan.Width);
+                    }
+            }
+        }
+
+        public readonly float* GroupInput(int n, int group) => Input + (nint)n * G.InputSize + (nint)group * G.InPerGroup * G.InPixels;
+
+        private readonly void Tiles(float* planes, int group, float* block, int t0, int t1)
+        {
+            float* packed = Packed + (nint)group * Plan.OutRows * G.Depth;
+            switch (Plan.Nr)
+            {
+                case 32: ImplicitTiles<IndirectKernel12x32>(G, Plan, planes, packed, Rows, block, t0, t1); break;
+                case 16: ImplicitTiles<IndirectKernel6x16>(G, Plan, planes, packed, Rows, block, t0, t1); break;
+                default: ImplicitTiles<IndirectKernel4x4>(G, Plan, planes, packed, Rows, block, t0, t1); break;
+            }
+        }
+
+        /// <summary>Output columns [p0, p1) of the block to NCHW (dropping the columns past OutWidth), adding the bias.</summary>
+        private readonly void Scatter(int n, int group, float* block, int p0, int p1)
+        {
+            Geometry g = G;
+            int wp = Plan.PlaneWidth, ow = g.OutWidth;
+            p1 = Math.Min(p1, Plan.Width);
+            float* y = Output + (nint)n * g.OutputSize + (nint)group * g.OutPerGroup * g.Pixels;
+            for (int oc = 0; oc < g.OutPerGroup; oc++)
+            {
+                float* src = block + (nint)oc * Plan.PaddedWidth;
+                float* dst = y + (nint)oc * g.Pixels;
+                for (int oh = p0 / wp; oh * wp < p1; oh++)
+                {
+                    int s = Math.Max(p0 - oh * wp, 0), e = Math.Min(p1 - oh * wp, ow);
+                    if (s >= e) continue;
+                    var from = new ReadOnlySpan<float>(src + (nint)oh * wp + s, e - s);
+                    var to = new Span<float>(dst + (nint)oh * ow + s, e - s);
+                    if (Bias != null) TensorPrimitives.Add(from, Bias[group * g.OutPerGroup + oc], to);
+                    else from.CopyTo(to);
+                }
+            }
+        }
+    }
+
+    /// <summary>Tiles [t0, t1) of one sample's group: every Mr-row weight panel against each Nr-column tile.</summary>
+    private static unsafe void ImplicitTiles<TK>(in Geometry g, in ImplicitPlan plan, float* planes, float* packed, int* rows,
+        float* block, int t0, int t1) where TK : struct, IIndirectKernel
+    {
+        int depth = g.Depth, mr = TK.MR, nr = TK.NR, ldc = plan.PaddedWidth;
+        // Tile-major: the tile's Depth B rows stay in L1 while all the weight panels (in L2) pass over them.
+        for (int t = t0; t < t1; t++)
+        {
+            float* b = planes + (nint)t * nr;
+            float* c = block + (nint)t * nr;
+            for (int i = 0; i < plan.OutRows; i += mr)
+                TK.Run(depth, packed + (nint)i * depth, b, rows, c + (nint)i * ldc, ldc);
+        }
+    }
+
+    /// <summary>
+    /// packed[(group·OutRows + i)·Depth + p·Mr + r] = w[group·OutPerGroup + i + r, p] for each Mr-row panel starting at i
+    /// (zero rows past the group's channels).
+    /// </summary>
+    private static unsafe void PackImplicitWeights(in Geometry g, in ImplicitPlan plan, float* w, float* packed)
+    {
+        int depth = g.Depth, mr = plan.Mr;
+        for (int group = 0; group < g.Groups; group++)
+            for (int i = 0; i < plan.OutRows; i += mr)
+            {
+                float* panel = packed + ((nint)group * plan.OutRows + i) * depth;
+                for (int r = 0; r < mr; r++)
+                {
+                    int oc = i + r;
+                    float* src = oc < g.OutPerGroup ? w + ((nint)group * g.OutPerGroup + oc) * depth : null;
+                    for (int p = 0; p < depth; p++) panel[(nint)p * mr + r] = src == null ? 0f : src[p];
+                }
+            }
+    }
+
+    /// <summary>rows[(c·KH + kh)·KW + kw]: where tap (c, kh, kw) of output column 0 sits in the planes.</summary>
+    private static unsafe void ImplicitRows(in Geometry g, in ImplicitPlan plan, int* rows)
+    {
+        int sh = g.StrideHeight, sw = g.StrideWidth, planeSize = plan.PlaneHeight * plan.PlaneWidth;
+        for (int c = 0; c < g.InPerGroup; c++)
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                    rows[(c * g.KernelHeight + kh) * g.KernelWidth + kw] =
+                        ((c * sh + kh % sh) * sw + kw % sw) * planeSize + kh / sh * plan.PlaneWidth + kw / sw;
+    }
+
+    /// <summary>The phase planes of one sample's group (see above), then zeros over the slack the last tiles read.</summary>
+    private static unsafe void BuildPlanes(in Geometry g, in ImplicitPlan plan, float* x, float* planes)
+    {
+        int sh = g.StrideHeight, sw = g.StrideWidth, hp = plan.PlaneHeight, wp = plan.PlaneWidth, planeSize = hp * wp;
+        int phaseWidth = PhaseWidth(g), planesFloats = plan.PlanesFloats(g);
+        float* rowPhases = planes + planesFloats + wp + plan.Nr;
+        for (int c = 0; c < g.InPerGroup; c++)
+        {
+            float* xc = x + (nint)c * g.InPixels;
+            float* pc = planes + (nint)c * sh * sw * planeSize;
+            for (int rp = 0; rp < sh; rp++)
+                for (int a = 0; a < hp; a++)
+                {
+                    int ih = a * sh + rp - g.PadTop;
+                    if ((uint)ih >= (uint)g.InHeight)
+                    {
+                        for (int cp = 0; cp < sw; cp++) new Span<float>(pc + (nint)(rp * sw + cp) * planeSize + (nint)a * wp, wp).Clear();
+                        continue;
+                    }
+                    // Input row ih split once into its column phases; plane column b of phase cp is phase q, entry b + shift.
+                    SplitColumnPhases(xc + (nint)ih * g.InWidth, g.InWidth, sw, rowPhases, phaseWidth);
+                    for (int cp = 0; cp < sw; cp++)
+                    {
+                        int offset = cp - g.PadLeft;
+                        int q = (offset % sw + sw) % sw, shift = (offset - q) / sw;
+                        int count = (g.InWidth - q + sw - 1) / sw;
+                        int b0 = Math.Max(0, -shift), b1 = Math.Min(wp, count - shift);
+                        float* dst = pc + (nint)(rp * sw + cp) * planeSize + (nint)a * wp;
+                        if (b1 <= b0)
+                        {
+                            new Span<float>(dst, wp).Clear();
+                            continue;
+                        }
+                        new Span<float>(dst, b0).Clear();
+                        CopyRun(rowPhases + (nint)q * phaseWidth + b0 + shift, dst + b0, b1 - b0);
+                        new Span<float>(dst + b1, wp - b1).Clear();
+                    }
+                }
+        }
+        new Span<float>(planes + planesFloats, wp + plan.Nr).Clear();
+    }
+}

@@ -1,0 +1,147 @@
+using System;
+using System.Runtime.Intrinsics.X86;
+
+namespace AlexNet.Gen.Kernels;
+
+public static partial class Conv2d
+{
+    // The weight gradient of an implicit-GEMM layer (Conv2d.Implicit.cs) reads the same phase planes:
+    //   dWᵀ[k, oc] = Σ over output columns j of planes[rows[k] + j] · dY[oc, j],
+    // an [Depth × Cout/g] GEMM over the sample's OutHeight·PlaneWidth columns whose A rows are runs of the planes
+    // (IIndirectAKernel) and whose B is the output gradient transposed into NR-channel panels, with zeros in the
+    // columns past OutWidth so the garbage columns add nothing. Each chunk sums its samples into its own dWᵀ in sample
+    // and column-slice order, then transposes it into dW, so the sums do not depend on the thread count.
+
+    /// <summary>Output columns per micro-kernel call: the B̃ slice (Nr floats each) stays in L1 across the Depth rows.</summary>
+    private const int ImplicitGradientSlice = 512;
+
+    /// <summary>Per-lane sizes of the implicit weight gradient.</summary>
+    internal readonly struct ImplicitGradientSizes
+    {
+        /// <summary>GEMM rows (Depth rounded up to whole Mr tiles) and columns (Cout/g rounded up to whole Nr panels).</summary>
+        public readonly int DepthRows, OutColumns;
+        /// <summary>Floats of one sample's group of output-gradient panels [OutColumns/Nr × Width × Nr].</summary>
+        public readonly int OutputGradient;
+        /// <summary>Floats of a lane's dWᵀ sums, all groups.</summary>
+        public readonly int Sums;
+
+        public ImplicitGradientSizes(in Geometry g, in ImplicitPlan plan)
+        {
+            DepthRows = (g.Depth + plan.Mr - 1) / plan.Mr * plan.Mr;
+            OutColumns = (g.OutPerGroup + plan.Nr - 1) / plan.Nr * plan.Nr;
+            OutputGradient = checked(OutColumns * plan.Width);
+            Sums = checked(g.Groups * DepthRows * OutColumns);
+        }
+    }
+
+    /// <summary>
+    /// One sample's group: builds its planes and output-gradient panels, then dWᵀ (+)= planes-rows · panels into
+    /// <paramref name="sums"/> [DepthRows × OutColumns] (overwritten when <paramref name="first"/>), on
+    /// <paramref name="lanes"/> threads splitting the Depth rows.
+    /// </summary>
+    internal static unsafe void ImplicitWeightSample(in Geometry g, in ImplicitPlan plan, in ImplicitGradientSizes sizes, float* x,
+        float* dy, float* planes, float* panels, int* rows, float* sums, bool first, int lanes)
+    {
+        BuildPlanes(g, plan, x, planes);
+        PackOutputGradientPanels(g, plan, sizes, dy, panels);
+        var body = new ImplicitGradientBody
+        {
+            G = g, Plan = plan, Sizes = sizes, Planes = planes, Panels = panels, Rows = rows, Sums = sums, First = first, Lanes = lanes,
+        };
+        if (lanes > 1) StaticParallel.For(lanes, lanes, body);
+        else body.Run(0, 1);
+    }
+
+    private unsafe struct ImplicitGradientBody : IParallelBody
+    {
+        public Geometry G;
+        public ImplicitPlan Plan;
+        public ImplicitGradientSizes Sizes;
+        public float* Planes, Panels, Sums;
+        public int* Rows;
+        public bool First;
+        public int Lanes;
+
+        public void Run(int start, int end)
+        {
+            int tiles = Sizes.DepthRows / Plan.Mr;
+            for (int lane = start; lane < end; lane++)
+            {
+                var (t0, t1) = StaticParallel.Partition(tiles, Lanes, lane);
+                switch (Plan.Nr)
+                {
+                    case 32: ImplicitGradientTiles<IndirectAKernel12x32>(this, t0 * Plan.Mr, t1 * Plan.Mr); break;
+                    case 16: ImplicitGradientTiles<IndirectAKernel6x16>(this, t0 * Plan.Mr, t1 * Plan.Mr); break;
+                    default: ImplicitGradientTiles<IndirectAKernel4x4>(this, t0 * Plan.Mr, t1 * Plan.Mr); break;
+                }
+            }
+        }
+    }
+
+    /// <summary>dWᵀ rows [i0, i1) of one sample's group, column slice by column slice.</summary>
+    private static unsafe void ImplicitGradientTiles<TK>(in ImplicitGradientBody s, int i0, int i1) where TK : struct, IIndirectAKernel
+    {
+        int width = s.Plan.Width, mr = TK.MR, nr = TK.NR, ldc = s.Sizes.OutColumns;
+        for (int pc = 0; pc < width; pc += ImplicitGradientSlice)
+        {
+            int kcb = Math.Min(ImplicitGradientSlice, width - pc);
+            bool add = !s.First || pc > 0;
+            for (int j = 0; j < s.Sizes.OutColumns; j += nr)
+            {
+                float* b = s.Panels + (nint)j * width + (nint)pc * nr;
+                for (int i = i0; i < i1; i += mr)
+                    TK.Run(kcb, s.Planes + pc, s.Rows + i, b, s.Sums + (nint)i * ldc + j, ldc, add);
+            }
+        }
+    }
+
+    /// <summary>
+    /// panels[(j/Nr)·Width·Nr + column·Nr + j mod Nr] = dY[j, oh, ow] for column = oh·PlaneWidth + ow with ow &lt; OutWidth and
+    /// j &lt; Cout/g; zero otherwise (the garbage columns and the padding channels).
+    /// </summary>
+    private static unsafe void PackOutputGradientPanels(in Geometry g, in ImplicitPlan plan, in ImplicitGradientSizes sizes,
+        float* dy, float* panels)
+    {
+        int nr = plan.Nr, wp = plan.PlaneWidth, ow1 = g.OutWidth, p = g.Pixels, outG = g.OutPerGroup;
+        bool transpose = Avx.IsSupported && nr % 8 == 0;
+        for (int j = 0; j < sizes.OutColumns; j += nr)
+        {
+            float* panel = panels + (nint)j * plan.Width;
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                float* dst = panel + (nint)oh * wp * nr;
+                float* src = dy + (nint)oh * ow1;
+                int ow = 0;
+                if (transpose && j + nr <= outG)
+                    for (; ow + 8 <= ow1; ow += 8)
+                        for (int jj = 0; jj < nr; jj += 8)
+                            Gemm.Transpose8x8(src + (nint)(j + jj) * p + ow, p, dst + (nint)ow * nr + jj, nr);
+                for (; ow < ow1; ow++)
+                    for (int jj = 0; jj < nr; jj++)
+                        dst[(nint)ow * nr + jj] = j + jj < outG ? src[(nint)(j + jj) * p + ow] : 0f;
+                new Span<float>(dst + (nint)ow1 * nr, (wp - ow1) * nr).Clear();
+            }
+        }
+    }
+
+    /// <summary>dW[group, oc, k] = sums[group][k, oc]: a chunk's dWᵀ sums into its weight gradient.</summary>
+    internal static unsafe void WeightsFromImplicitSums(in Geometry g, in ImplicitGradientSizes sizes, float* sums, float* dW)
+    {
+        int depth = g.Depth, ldc = sizes.OutColumns;
+        for (int group = 0; group < g.Groups; group++)
+        {
+            float* s = sums + (nint)group * sizes.DepthRows * ldc;
+            float* d = dW + (nint)group * g.OutPerGroup * depth;
+            for (int oc = 0; oc < g.OutPerGroup; oc++)
+                for (int k = 0; k < depth; k++)
+                    d[(nint)oc * depth + k] = s[(nint)k * ldc + oc];
+        }
+    }
+
+    /// <summary>The row table padded to <paramref name="count"/> entries: rows past Depth read column 0 (results discarded).</summary>
+    internal static unsafe void ImplicitRows(in Geometry g, in ImplicitPlan plan, int* rows, int count)
+    {
+        ImplicitRows(g, plan, rows);
+        for (int k = g.Depth; k < count; k++) rows[k] = 0;
+    }
+}

@@ -1,0 +1,377 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace AlexNet.Gen.Kernels;
+
+/// <summary>
+/// A micro-kernel whose B̃ is not packed: row p of the MR×NR tile's B is the NR floats at b + rows[p]. An implicit-GEMM
+/// convolution (<see cref="Conv2d"/>, Conv2d.Implicit.cs) points the rows straight into its input planes, so no im2col
+/// matrix is ever written. Ã is packed as for <see cref="IMicroKernel"/> (MR floats per k).
+/// </summary>
+internal interface IIndirectKernel
+{
+    static abstract int MR { get; }
+    static abstract int NR { get; }
+
+    /// <summary>C[MR×NR] = Σ_p Ã[p]·B[p] over p in [0, kc), accumulated in k order from zero (C is overwritten).</summary>
+    static abstract unsafe void Run(int kc, float* a, float* b, int* rows, float* c, int ldc);
+}
+
+/// <summary>AVX-512: as <see cref="Kernel12x32"/>, B rows from the row table.</summary>
+internal struct IndirectKernel12x32 : IIndirectKernel
+{
+    public static int MR => 12;
+    public static int NR => 32;
+
+    public static unsafe void Run(int kc, float* a, float* b, int* rows, float* c, int ldc)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+        Vector512<float> c90 = default, c91 = default, cA0 = default, cA1 = default, cB0 = default, cB1 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            float* row = b + rows[p];
+            Vector512<float> b0 = Vector512.Load(row);
+            Vector512<float> b1 = Vector512.Load(row + 16);
+            Vector512<float> x = Vector512.Create(a[0]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]);
+            c40 = Fused.MultiplyAdd(x, b0, c40); c41 = Fused.MultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]);
+            c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6]);
+            c60 = Fused.MultiplyAdd(x, b0, c60); c61 = Fused.MultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7]);
+            c70 = Fused.MultiplyAdd(x, b0, c70); c71 = Fused.MultiplyAdd(x, b1, c71);
+            x = Vector512.Create(a[8]);
+            c80 = Fused.MultiplyAdd(x, b0, c80); c81 = Fused.MultiplyAdd(x, b1, c81);
+            x = Vector512.Create(a[9]);
+            c90 = Fused.MultiplyAdd(x, b0, c90); c91 = Fused.MultiplyAdd(x, b1, c91);
+            x = Vector512.Create(a[10]);
+            cA0 = Fused.MultiplyAdd(x, b0, cA0); cA1 = Fused.MultiplyAdd(x, b1, cA1);
+            x = Vector512.Create(a[11]);
+            cB0 = Fused.MultiplyAdd(x, b0, cB0); cB1 = Fused.MultiplyAdd(x, b1, cB1);
+            a += 12;
+        }
+        Store(c, c00, c01); c += ldc;
+        Store(c, c10, c11); c += ldc;
+        Store(c, c20, c21); c += ldc;
+        Store(c, c30, c31); c += ldc;
+        Store(c, c40, c41); c += ldc;
+        Store(c, c50, c51); c += ldc;
+        Store(c, c60, c61); c += ldc;
+        Store(c, c70, c71); c += ldc;
+        Store(c, c80, c81); c += ldc;
+        Store(c, c90, c91); c += ldc;
+        Store(c, cA0, cA1); c += ldc;
+        Store(c, cB0, cB1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* c, Vector512<float> v0, Vector512<float> v1)
+    {
+        Vector512.Store(v0, c);
+        Vector512.Store(v1, c + 16);
+    }
+}
+
+/// <summary>AVX2: as <see cref="Kernel6x16"/>, B rows from the row table.</summary>
+internal struct IndirectKernel6x16 : IIndirectKernel
+{
+    public static int MR => 6;
+    public static int NR => 16;
+
+    public static unsafe void Run(int kc, float* a, float* b, int* rows, float* c, int ldc)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        // Two k steps per iteration, as Kernel6x16; each accumulator still sees its FMAs in k order.
+        int p = 0;
+        for (; p + 2 <= kc; p += 2)
+        {
+            float* row = b + rows[p];
+            Vector256<float> b0 = Vector256.Load(row);
+            Vector256<float> b1 = Vector256.Load(row + 8);
+            Vector256<float> x = Vector256.Create(a[0]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]);
+            c40 = Fused.MultiplyAdd(x, b0, c40); c41 = Fused.MultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]);
+            c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
+
+            row = b + rows[p + 1];
+            b0 = Vector256.Load(row);
+            b1 = Vector256.Load(row + 8);
+            x = Vector256.Create(a[6]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[7]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[8]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[9]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[10]);
+            c40 = Fused.MultiplyAdd(x, b0, c40); c41 = Fused.MultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[11]);
+            c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
+            a += 12;
+        }
+        if (p < kc)
+        {
+            float* row = b + rows[p];
+            Vector256<float> b0 = Vector256.Load(row);
+            Vector256<float> b1 = Vector256.Load(row + 8);
+            Vector256<float> x = Vector256.Create(a[0]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]);
+            c40 = Fused.MultiplyAdd(x, b0, c40); c41 = Fused.MultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]);
+            c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
+        }
+        Store(c, c00, c01); c += ldc;
+        Store(c, c10, c11); c += ldc;
+        Store(c, c20, c21); c += ldc;
+        Store(c, c30, c31); c += ldc;
+        Store(c, c40, c41); c += ldc;
+        Store(c, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* c, Vector256<float> v0, Vector256<float> v1)
+    {
+        Vector256.Store(v0, c);
+        Vector256.Store(v1, c + 8);
+    }
+}
+
+/// <summary>Scalar: as <see cref="Kernel4x4"/>, B rows from the row table.</summary>
+internal struct IndirectKernel4x4 : IIndirectKernel
+{
+    public static int MR => 4;
+    public static int NR => 4;
+
+    public static unsafe void Run(int kc, float* a, float* b, int* rows, float* c, int ldc)
+    {
+        float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (int p = 0; p < kc; p++)
+        {
+            float* row = b + rows[p];
+            float b0 = row[0], b1 = row[1], b2 = row[2], b3 = row[3];
+            float x = a[0];
+            c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
+            x = a[1];
+            c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
+            x = a[2];
+            c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
+            x = a[3];
+            c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
+            a += 4;
+        }
+        c[0] = c00; c[1] = c01; c[2] = c02; c[3] = c03; c += ldc;
+        c[0] = c10; c[1] = c11; c[2] = c12; c[3] = c13; c += ldc;
+        c[0] = c20; c[1] = c21; c[2] = c22; c[3] = c23; c += ldc;
+        c[0] = c30; c[1] = c31; c[2] = c32; c[3] = c33;
+    }
+}
+
+/// <summary>
+/// A micro-kernel whose Ã is not packed: row r of the MR×NR tile's A is the kc floats at a + rows[r] (a convolution's
+/// input planes, read by the implicit-GEMM weight gradient); B̃ is an NR-column packed panel (NR floats per k).
+/// </summary>
+internal interface IIndirectAKernel
+{
+    static abstract int MR { get; }
+    static abstract int NR { get; }
+
+    /// <summary>C[MR×NR] (+)= Σ_p A[·, p]·B̃[p] over p in [0, kc), accumulated in k order from zero, then stored (add = false)
+    /// or added to C.</summary>
+    static abstract unsafe void Run(int kc, float* a, int* rows, float* b, float* c, int ldc, bool add);
+}
+
+/// <summary>AVX-512: 12 A rows × 32 columns.</summary>
+internal struct IndirectAKernel12x32 : IIndirectAKernel
+{
+    public static int MR => 12;
+    public static int NR => 32;
+
+    public static unsafe void Run(int kc, float* a, int* rows, float* b, float* c, int ldc, bool add)
+    {
+        float* a0 = a + rows[0], a1 = a + rows[1], a2 = a + rows[2], a3 = a + rows[3], a4 = a + rows[4], a5 = a + rows[5];
+        float* a6 = a + rows[6], a7 = a + rows[7], a8 = a + rows[8], a9 = a + rows[9], aA = a + rows[10], aB = a + rows[11];
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+        Vector512<float> c90 = default, c91 = default, cA0 = default, cA1 = default, cB0 = default, cB1 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> x = Vector512.Create(a0[p]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[p]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[p]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[p]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[p]);
+            c40 = Fused.MultiplyAdd(x, b0, c40); c41 = Fused.MultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[p]);
+            c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a6[p]);
+            c60 = Fused.MultiplyAdd(x, b0, c60); c61 = Fused.MultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a7[p]);
+            c70 = Fused.MultiplyAdd(x, b0, c70); c71 = Fused.MultiplyAdd(x, b1, c71);
+            x = Vector512.Create(a8[p]);
+            c80 = Fused.MultiplyAdd(x, b0, c80); c81 = Fused.MultiplyAdd(x, b1, c81);
+            x = Vector512.Create(a9[p]);
+            c90 = Fused.MultiplyAdd(x, b0, c90); c91 = Fused.MultiplyAdd(x, b1, c91);
+            x = Vector512.Create(aA[p]);
+            cA0 = Fused.MultiplyAdd(x, b0, cA0); cA1 = Fused.MultiplyAdd(x, b1, cA1);
+            x = Vector512.Create(aB[p]);
+            cB0 = Fused.MultiplyAdd(x, b0, cB0); cB1 = Fused.MultiplyAdd(x, b1, cB1);
+            b += 32;
+        }
+        Store(c, c00, c01, add); c += ldc;
+        Store(c, c10, c11, add); c += ldc;
+        Store(c, c20, c21, add); c += ldc;
+        Store(c, c30, c31, add); c += ldc;
+        Store(c, c40, c41, add); c += ldc;
+        Store(c, c50, c51, add); c += ldc;
+        Store(c, c60, c61, add); c += ldc;
+        Store(c, c70, c71, add); c += ldc;
+        Store(c, c80, c81, add); c += ldc;
+        Store(c, c90, c91, add); c += ldc;
+        Store(c, cA0, cA1, add); c += ldc;
+        Store(c, cB0, cB1, add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* c, Vector512<float> v0, Vector512<float> v1, bool add)
+    {
+        if (add)
+        {
+            v0 += Vector512.Load(c);
+            v1 += Vector512.Load(c + 16);
+        }
+        Vector512.Store(v0, c);
+        Vector512.Store(v1, c + 16);
+    }
+}
+
+/// <summary>AVX2: 6 A rows × 16 columns.</summary>
+internal struct IndirectAKernel6x16 : IIndirectAKernel
+{
+    public static int MR => 6;
+    public static int NR => 16;
+
+    public static unsafe void Run(int kc, float* a, int* rows, float* b, float* c, int ldc, bool add)
+    {
+        float* a0 = a + rows[0], a1 = a + rows[1], a2 = a + rows[2], a3 = a + rows[3], a4 = a + rows[4], a5 = a + rows[5];
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> x = Vector256.Create(a0[p]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a1[p]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a2[p]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a3[p]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a4[p]);
+            c40 = Fused.MultiplyAdd(x, b0, c40); c41 = Fused.MultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a5[p]);
+            c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
+            b += 16;
+        }
+        Store(c, c00, c01, add); c += ldc;
+        Store(c, c10, c11, add); c += ldc;
+        Store(c, c20, c21, add); c += ldc;
+        Store(c, c30, c31, add); c += ldc;
+        Store(c, c40, c41, add); c += ldc;
+        Store(c, c50, c51, add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* c, Vector256<float> v0, Vector256<float> v1, bool add)
+    {
+        if (add)
+        {
+            v0 += Vector256.Load(c);
+            v1 += Vector256.Load(c + 8);
+        }
+        Vector256.Store(v0, c);
+        Vector256.Store(v1, c + 8);
+    }
+}
+
+/// <summary>Scalar: 4 A rows × 4 columns.</summary>
+internal struct IndirectAKernel4x4 : IIndirectAKernel
+{
+    public static int MR => 4;
+    public static int NR => 4;
+
+    public static unsafe void Run(int kc, float* a, int* rows, float* b, float* c, int ldc, bool add)
+    {
+        float* a0 = a + rows[0], a1 = a + rows[1], a2 = a + rows[2], a3 = a + rows[3];
+        float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (int p = 0; p < kc; p++)
+        {
+            float b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+            float x = a0[p];
+            c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
+            x = a1[p];
+            c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
+            x = a2[p];
+            c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
+            x = a3[p];
+            c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
+            b += 4;
+        }
+        Store(c, c00, c01, c02, c03, add); c += ldc;
+        Store(c, c10, c11, c12, c13, add); c += ldc;
+        Store(c, c20, c21, c22, c23, add); c += ldc;
+        Store(c, c30, c31, c32, c33, add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* c, float v0, float v1, float v2, float v3, bool add)
+    {
+        if (add)
+        {
+            v0 += c[0];
+            v1 += c[1];
+            v2 += c[2];
+            v3 += c[3];
+        }
+        c[0] = v0;
+        c[1] = v1;
+        c[2] = v2;
+        c[3] = v3;
+    }
+}
