@@ -28,7 +28,7 @@ public static partial class Conv2d
             MaxTiles = plan.Block * plan.TilesPerSample;
             int stride = TileStride(MaxTiles);
             Input = checked(plan.Elements * g.InPerGroup * stride + PaddedPatchesSize(g, plan, plan.Block));
-            OutputGradient = checked(plan.Elements * g.OutPerGroup * stride);
+            OutputGradient = checked(plan.Elements * g.OutPerGroup * stride + PaddedPatchesSize(OutputMap(g), plan, plan.Block));
             Sums = checked(plan.Elements * g.OutChannels * g.InPerGroup);
         }
     }
@@ -46,23 +46,34 @@ public static partial class Conv2d
         float* padded = v + (nint)plan.Elements * inG * TileStride(plan.Block * plan.TilesPerSample);
         if (plan.Kernel == 5) TransformInput5(g, plan, x, tiles, v, vPlane, padded, stride);
         else TransformInput(g, plan, x, tiles, v, vPlane, padded, stride);
-        TransformOutputGradient(g, plan, dy, tiles, dm, stride);
+        TransformOutputGradient(g, plan, dy, tiles, dm, stride, dm + (nint)plan.Elements * outG * TileStride(plan.Block * plan.TilesPerSample));
         for (int xi = 0; xi < plan.Elements; xi++)
             Gemm.MultiplyCore(false, true, outG, inG, tiles, dm + (nint)xi * mPlane, stride, v + (nint)xi * vPlane, stride,
                 sums + (nint)xi * outG * inG, inG, accumulate, packA, packB, gemmLanes);
     }
 
+    /// <summary>The output map read as an unpadded input of the group's output channels (1×1 "kernel"): the geometry
+    /// under which the input-patch machinery finds each tile's 2×2 outputs.</summary>
+    private static Geometry OutputMap(in Geometry g) =>
+        new(g.OutChannels, g.OutHeight, g.OutWidth, g.OutChannels, g.OutHeight, g.OutWidth, 1, 1, 1, 1, 0, 0, g.Groups, false);
+
     /// <summary>
     /// dM_ξ[k, t] = (A·dY_kt·Aᵀ)[ξ] into plain rows of <paramref name="stride"/> floats ([ξ][Cout/g][stride]); tiles past
-    /// the end are zero. A = [1 0; 1 1; 1 −1; 0 −1] (3×3) or [1 0; 1 1; 1 −1; 1 2; 1 −2; 0 1] (5×5).
+    /// the end are zero. A = [1 0; 1 1; 1 −1; 0 −1] (3×3) or [1 0; 1 1; 1 −1; 1 2; 1 −2; 0 1] (5×5). The 2×2 outputs of
+    /// 8 tiles come from a zero-padded, even/odd-split copy of dY in <paramref name="padded"/>, as the input transforms'
+    /// patches do (Conv2d.WinogradPatches.cs); maps under 4 tiles wide gather them.
     /// </summary>
     [SkipLocalsInit]
-    private static unsafe void TransformOutputGradient(in Geometry g, in WinogradPlan plan, float* dy, int tiles, float* dm, int stride)
+    private static unsafe void TransformOutputGradient(in Geometry g, in WinogradPlan plan, float* dy, int tiles, float* dm, int stride,
+        float* padded)
     {
-        // The output map read as an unpadded input, so PatchGather finds each tile's 2×2 outputs (masked past the edge).
-        var outputs = new Geometry(g.OutChannels, g.OutHeight, g.OutWidth, g.OutChannels, g.OutHeight, g.OutWidth, 1, 1, 1, 1, 0, 0, 1, false);
+        var outputs = OutputMap(g);
         int outG = g.OutPerGroup, n = plan.Kernel + 1;
         nint plane = (nint)outG * stride;
+        FillPaddedPatches(outputs, plan, dy, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded);
+        nint copyPlane = PaddedPlane(plan);
+        int* patch = stackalloc int[4];
+        for (int e = 0; e < 4; e++) patch[e] = PatchSource.Offset(plan, e / 2, e % 2);
         Vector256<int>* index = stackalloc Vector256<int>[4];
         Vector256<float>* mask = stackalloc Vector256<float>[4];
         Vector256<float>* rows = stackalloc Vector256<float>[12];
@@ -71,15 +82,15 @@ public static partial class Conv2d
         int* inside = stackalloc int[8];
         for (int t0 = 0; t0 < tiles; t0 += 8)
         {
-            PatchGather(outputs, plan, t0, tiles, 2, index, mask, offsets, inside);
-            Vector256<float> z = Vector256<float>.Zero;
+            var source = PatchSource.Of(plan, t0, tiles, outG);
+            if (source.Gathers) PatchGather(outputs, plan, t0, tiles, 2, index, mask, offsets, inside);
             for (int k = 0; k < outG; k++)
             {
-                float* dyk = dy + (nint)k * g.Pixels;
-                Vector256<float> y00 = Avx2.GatherMaskVector256(z, dyk, index[0], mask[0], 4);
-                Vector256<float> y01 = Avx2.GatherMaskVector256(z, dyk, index[1], mask[1], 4);
-                Vector256<float> y10 = Avx2.GatherMaskVector256(z, dyk, index[2], mask[2], 4);
-                Vector256<float> y11 = Avx2.GatherMaskVector256(z, dyk, index[3], mask[3], 4);
+                float* dyk = dy + (nint)k * g.Pixels, pk = padded + k * copyPlane;
+                Vector256<float> y00 = source.Fetch(dyk, pk, index, mask, patch, 0);
+                Vector256<float> y01 = source.Fetch(dyk, pk, index, mask, patch, 1);
+                Vector256<float> y10 = source.Fetch(dyk, pk, index, mask, patch, 2);
+                Vector256<float> y11 = source.Fetch(dyk, pk, index, mask, patch, 3);
                 // A down the columns: rows[2i + b] = (A·dY)[i, b].
                 SpreadPair(y00, y10, rows, 2, n);
                 SpreadPair(y01, y11, rows + 1, 2, n);
