@@ -59,7 +59,12 @@ public static partial class Conv2d
             Avx.Store(dst + 2 * phaseWidth + j, Avx2.PermuteVar8x32(Avx.UnpackLow(t1.AsDouble(), t3.AsDouble()).AsSingle(), order));
             Avx.Store(dst + 3 * phaseWidth + j, Avx2.PermuteVar8x32(Avx.UnpackHigh(t1.AsDouble(), t3.AsDouble()).AsSingle(), order));
         }
-        for (int i = j * stride; i < width; i++) dst[(nint)(i % stride) * phaseWidth + i / stride] = src[i];
+        // The tail phase by phase: no division per float (most of a small map's rows are tail).
+        for (int p = 0; p < stride; p++)
+        {
+            float* d = dst + (nint)p * phaseWidth;
+            for (int jj = j, i = j * stride + p; i < width; jj++, i += stride) d[jj] = src[i];
+        }
     }
 
     /// <summary>
