@@ -76,7 +76,6 @@ public static partial class Conv2d
     private static unsafe void TransformInput5(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize,
         float* padded, int plainStride = 0)
     {
-        int inG = g.InPerGroup, paddedT = Gemm.PackedBWidth(tiles);
         Vector256<int>* index = stackalloc Vector256<int>[36];
         Vector256<float>* mask = stackalloc Vector256<float>[36];
         Vector256<float>* d = stackalloc Vector256<float>[36];
@@ -86,20 +85,39 @@ public static partial class Conv2d
         int* inside = stackalloc int[8];
         int* patch = stackalloc int[36];
         nint plane = PreparePatches(g, plan, x, tiles, padded, patch);
-        for (int t0 = 0; t0 < tiles; t0 += 8)
+        var body = new InputTransform5
         {
-            var source = PatchSource.Of(plan, t0, tiles, inG);
-            if (source.Gathers) PatchGather(g, plan, t0, tiles, 6, index, mask, offsets, inside);
-            for (int c = 0; c < inG; c++)
-            {
-                float* xc = x + (nint)c * g.InPixels, pc = padded + c * plane;
-                float* dst = TransformedColumn(v, c, t0, inG, paddedT, plainStride);
-                for (int e = 0; e < 36; e++) d[e] = source.Fetch(xc, pc, index, mask, patch, e);
-                // Bᵀ on each column (elements 6 apart), then B on each row of that.
-                for (int j = 0; j < 6; j++) InputTransform6(d + j, 6, columns + j, 6);
-                for (int i = 0; i < 6; i++) InputTransform6(columns + 6 * i, 1, result + 6 * i, 1);
-                for (int e = 0; e < 36; e++) Vector256.Store(result[e], dst + (nint)e * vSize);
-            }
+            G = g, Plan = plan, Tiles = tiles, X = x, Padded = padded, Plane = plane, V = v, VSize = vSize,
+            PaddedTiles = Gemm.PackedBWidth(tiles), PlainStride = plainStride, Index = index, Mask = mask, Offsets = offsets,
+            Inside = inside, Patch = patch, D = d, Columns = columns, Result = result,
+        };
+        ForEachTileGroup(plan, tiles, g.InPerGroup, channelsOuter: plainStride > 0, ref body);
+    }
+
+    private unsafe struct InputTransform5 : ITileTransform
+    {
+        public Geometry G;
+        public WinogradPlan Plan;
+        public int Tiles, VSize, PaddedTiles, PlainStride;
+        public float* X, Padded, V;
+        public nint Plane;
+        public int* Offsets, Inside, Patch;
+        public Vector256<int>* Index;
+        public Vector256<float>* Mask, D, Columns, Result;
+
+        public readonly void PrepareGathers(int t0) => PatchGather(G, Plan, t0, Tiles, 6, Index, Mask, Offsets, Inside);
+
+        /// <summary>V of tiles t0..t0+7 of input channel c.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Run(in PatchSource source, int c, int t0)
+        {
+            float* xc = X + (nint)c * G.InPixels, pc = Padded + c * Plane;
+            float* dst = TransformedColumn(V, c, t0, G.InPerGroup, PaddedTiles, PlainStride);
+            for (int e = 0; e < 36; e++) D[e] = source.Fetch(xc, pc, Index, Mask, Patch, e);
+            // Bᵀ on each column (elements 6 apart), then B on each row of that.
+            for (int j = 0; j < 6; j++) InputTransform6(D + j, 6, Columns + j, 6);
+            for (int i = 0; i < 6; i++) InputTransform6(Columns + 6 * i, 1, Result + 6 * i, 1);
+            for (int e = 0; e < 36; e++) Vector256.Store(Result[e], dst + (nint)e * VSize);
         }
     }
 
@@ -108,8 +126,7 @@ public static partial class Conv2d
     private static unsafe void TransformOutput5(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y)
     {
         int outG = g.OutPerGroup, plane = outG * tiles;
-        int* offsets = TileOffsets(g, plan, m, tiles);
-        float* result = stackalloc float[32];
+        float* rows = TileRows(g, plan, m, tiles);
         Vector256<float>* top = stackalloc Vector256<float>[6];
         Vector256<float>* bottom = stackalloc Vector256<float>[6];
         Vector256<float> two = Vector256.Create(2f);
@@ -130,12 +147,12 @@ public static partial class Conv2d
                     top[j] = m0 + m1 + m2 + m3 + m4;
                     bottom[j] = (m1 - m2) + two * (m3 - m4) + m5;
                 }
-                Vector256.Store(top[0] + top[1] + top[2] + top[3] + top[4] + b, result);
-                Vector256.Store((top[1] - top[2]) + two * (top[3] - top[4]) + top[5] + b, result + 8);
-                Vector256.Store(bottom[0] + bottom[1] + bottom[2] + bottom[3] + bottom[4] + b, result + 16);
-                Vector256.Store((bottom[1] - bottom[2]) + two * (bottom[3] - bottom[4]) + bottom[5] + b, result + 24);
-                ScatterTiles(g, yk, offsets + t0, offsets + tiles + t0, System.Math.Min(8, tiles - t0), result);
+                StoreTileRows(rows, tiles, t0, top[0] + top[1] + top[2] + top[3] + top[4] + b,
+                    (top[1] - top[2]) + two * (top[3] - top[4]) + top[5] + b,
+                    bottom[0] + bottom[1] + bottom[2] + bottom[3] + bottom[4] + b,
+                    (bottom[1] - bottom[2]) + two * (bottom[3] - bottom[4]) + bottom[5] + b);
             }
+            CopyTileRows(g, plan, rows, tiles, yk);
         }
     }
 }

@@ -67,11 +67,7 @@ public static partial class Conv2d
     private static unsafe void TransformOutputGradient(in Geometry g, in WinogradPlan plan, float* dy, int tiles, float* dm, int stride,
         float* padded)
     {
-        var outputs = OutputMap(g);
-        int outG = g.OutPerGroup, n = plan.Kernel + 1;
-        nint plane = (nint)outG * stride;
-        FillPaddedPatches(outputs, plan, dy, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded);
-        nint copyPlane = PaddedPlane(plan);
+        FillPaddedPatches(OutputMap(g), plan, dy, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded);
         int* patch = stackalloc int[4];
         for (int e = 0; e < 4; e++) patch[e] = PatchSource.Offset(plan, e / 2, e % 2);
         Vector256<int>* index = stackalloc Vector256<int>[4];
@@ -80,27 +76,46 @@ public static partial class Conv2d
         Vector256<float>* o = stackalloc Vector256<float>[6];
         int* offsets = stackalloc int[8];
         int* inside = stackalloc int[8];
-        for (int t0 = 0; t0 < tiles; t0 += 8)
+        var body = new OutputGradientTransform
         {
-            var source = PatchSource.Of(plan, t0, tiles, outG);
-            if (source.Gathers) PatchGather(outputs, plan, t0, tiles, 2, index, mask, offsets, inside);
-            for (int k = 0; k < outG; k++)
+            G = g, Plan = plan, Tiles = tiles, Dy = dy, Padded = padded, CopyPlane = PaddedPlane(plan), Dm = dm, Stride = stride,
+            Plane = (nint)g.OutPerGroup * stride, Patch = patch, Index = index, Mask = mask, Rows = rows, O = o, Offsets = offsets,
+            Inside = inside,
+        };
+        ForEachTileGroup(plan, tiles, g.OutPerGroup, channelsOuter: true, ref body);
+    }
+
+    private unsafe struct OutputGradientTransform : ITileTransform
+    {
+        public Geometry G;
+        public WinogradPlan Plan;
+        public int Tiles, Stride;
+        public float* Dy, Padded, Dm;
+        public nint CopyPlane, Plane;
+        public int* Patch, Offsets, Inside;
+        public Vector256<int>* Index;
+        public Vector256<float>* Mask, Rows, O;
+
+        public readonly void PrepareGathers(int t0) => PatchGather(OutputMap(G), Plan, t0, Tiles, 2, Index, Mask, Offsets, Inside);
+
+        /// <summary>dM of tiles t0..t0+7 of output channel k.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Run(in PatchSource source, int k, int t0)
+        {
+            int n = Plan.Kernel + 1;
+            float* dyk = Dy + (nint)k * G.Pixels, pk = Padded + k * CopyPlane, dst = Dm + (nint)k * Stride + t0;
+            Vector256<float> y00 = source.Fetch(dyk, pk, Index, Mask, Patch, 0);
+            Vector256<float> y01 = source.Fetch(dyk, pk, Index, Mask, Patch, 1);
+            Vector256<float> y10 = source.Fetch(dyk, pk, Index, Mask, Patch, 2);
+            Vector256<float> y11 = source.Fetch(dyk, pk, Index, Mask, Patch, 3);
+            // A down the columns: rows[2i + b] = (A·dY)[i, b].
+            SpreadPair(y00, y10, Rows, 2, n);
+            SpreadPair(y01, y11, Rows + 1, 2, n);
+            // Then along each row: dM[i, j] = (row_i · Aᵀ)[j].
+            for (int i = 0; i < n; i++)
             {
-                float* dyk = dy + (nint)k * g.Pixels, pk = padded + k * copyPlane;
-                Vector256<float> y00 = source.Fetch(dyk, pk, index, mask, patch, 0);
-                Vector256<float> y01 = source.Fetch(dyk, pk, index, mask, patch, 1);
-                Vector256<float> y10 = source.Fetch(dyk, pk, index, mask, patch, 2);
-                Vector256<float> y11 = source.Fetch(dyk, pk, index, mask, patch, 3);
-                // A down the columns: rows[2i + b] = (A·dY)[i, b].
-                SpreadPair(y00, y10, rows, 2, n);
-                SpreadPair(y01, y11, rows + 1, 2, n);
-                // Then along each row: dM[i, j] = (row_i · Aᵀ)[j].
-                float* dst = dm + (nint)k * stride + t0;
-                for (int i = 0; i < n; i++)
-                {
-                    SpreadPair(rows[2 * i], rows[2 * i + 1], o, 1, n);
-                    for (int j = 0; j < n; j++) Vector256.Store(o[j], dst + (i * n + j) * plane);
-                }
+                SpreadPair(Rows[2 * i], Rows[2 * i + 1], O, 1, n);
+                for (int j = 0; j < n; j++) Vector256.Store(O[j], dst + (i * n + j) * Plane);
             }
         }
     }
