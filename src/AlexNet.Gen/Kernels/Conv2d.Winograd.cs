@@ -24,29 +24,43 @@ public static partial class Conv2d
     internal const int WinogradMinBatch = 4;
 
     /// <summary>
-    /// Smallest channel count (per group, in and out) for which the transforms pay for themselves: measured here, 64→128
-    /// channels on 7×7 ran 28 % slower than im2col, 192→384 on 13×13 18 % faster. Tests lower it to reach small shapes.
+    /// Smallest channel count (per group, in and out) for which the backward transforms pay for themselves: measured
+    /// here, a 64→128-channel 7×7 layer's backward pass at batch 16 took 33 % longer on Winograd than on im2col (its
+    /// weight-gradient GEMMs sum over a gradient chunk's few tiles), a 192→384 one on 13×13 ran faster. Tests lower it
+    /// to reach small shapes.
     /// </summary>
     internal static int WinogradMinChannels = 128;
+
+    /// <summary>
+    /// The same for the forward pass, whose GEMMs run over a whole block of tiles: on Winograd the compact net's
+    /// 32→64 (14×14), 64→128 and 128→64 (7×7) layers ran 38 %, 19–24 % and 10–23 % faster than on im2col (batch 16
+    /// and 128, fastest of alternating runs). Tests lower it to reach small shapes.
+    /// </summary>
+    internal static int WinogradForwardMinChannels = 32;
 
     /// <summary>Tiles a Winograd GEMM aims for (samples are blocked to reach it).</summary>
     private const int WinogradBlockTiles = 384;
 
     /// <summary>
     /// Smallest channel count (per group, in and out) for F(2×2, 5×5), whose 36 products per tile replace 100
-    /// multiplies (torchvision's conv2 has 64 → 192, the paper's 48 → 128 per group). Tests lower it.
+    /// multiplies (torchvision's conv2 has 64 → 192, the paper's 48 → 128 per group), forward and backward. Tests lower it.
     /// </summary>
     internal static int Winograd5MinChannels = 32;
 
     /// <summary>
-    /// 3×3 (or 5×5) kernels, stride 1, padding below the kernel size, wide enough channels, AVX2 gathers and panels
-    /// of whole 8-float vectors.
+    /// 3×3 (or 5×5) kernels, stride 1, padding below the kernel size, wide enough channels for the backward passes, AVX2
+    /// gathers and panels of whole 8-float vectors.
     /// </summary>
-    internal static bool UsesWinograd(in Geometry g, int batch)
+    internal static bool UsesWinograd(in Geometry g, int batch) => UsesWinograd(g, batch, WinogradMinChannels);
+
+    /// <summary>As <see cref="UsesWinograd(in Geometry, int)"/> with the forward pass's channel threshold.</summary>
+    internal static bool UsesWinogradForward(in Geometry g, int batch) => UsesWinograd(g, batch, WinogradForwardMinChannels);
+
+    private static bool UsesWinograd(in Geometry g, int batch, int minChannels3)
     {
         if (!WinogradEnabled || !Avx2.IsSupported || batch < WinogradMinBatch || Gemm.PanelWidth % 8 != 0) return false;
         int k = g.KernelHeight;
-        int channels = k == 3 ? WinogradMinChannels : k == 5 ? Winograd5MinChannels : int.MaxValue;
+        int channels = k == 3 ? minChannels3 : k == 5 ? Winograd5MinChannels : int.MaxValue;
         return g.KernelWidth == k && g.StrideHeight == 1 && g.StrideWidth == 1 && g.PadTop < k && g.PadLeft < k
             && g.InPerGroup >= channels && g.OutPerGroup >= channels;
     }
@@ -378,7 +392,7 @@ public static partial class Conv2d
             }
     }
 
-    /// <summary>The forward pass on Winograd (see <see cref="UsesWinograd"/>); parallel as the im2col path.</summary>
+    /// <summary>The forward pass on Winograd (see <see cref="UsesWinogradForward"/>); parallel as the im2col path.</summary>
     private static unsafe void WinogradForward(in Geometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, int batch, Workspace workspace)
     {

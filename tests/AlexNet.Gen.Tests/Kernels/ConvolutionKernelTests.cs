@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.Intrinsics.X86;
 using System.Linq;
 using AlexNet.Gen.Kernels;
 using AlexNet.Gen.Tests.Reference;
@@ -161,6 +162,18 @@ public class ConvolutionKernelTests
         public static int PadTop => 2; public static int PadLeft => 2; public static int Groups => 1; public static bool HasBias => true;
     }
 
+    /// <summary>
+    /// 32 → 36 channels, 3×3: at batch ≥ 4 the forward pass runs on Winograd and the backward passes on im2col (their
+    /// channel thresholds differ), so one model step mixes the two paths.
+    /// </summary>
+    private struct C17 : IConv2dConfig
+    {
+        public static int InChannels => 32; public static int InHeight => 6; public static int InWidth => 7;
+        public static int OutChannels => 36; public static int OutHeight => 6; public static int OutWidth => 7;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
+    }
+
     /// <summary>Groups that do not divide the channels: invalid.</summary>
     private struct BadGroups : IConv2dConfig
     {
@@ -175,7 +188,7 @@ public class ConvolutionKernelTests
         void Run<T>() where T : struct, IConv2dConfig;
     }
 
-    private static readonly string[] Configs = { "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16" };
+    private static readonly string[] Configs = { "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16", "C17" };
 
     private static void Dispatch(string config, ICheck check)
     {
@@ -197,6 +210,7 @@ public class ConvolutionKernelTests
             case "C14": check.Run<C14>(); break;
             case "C15": check.Run<C15>(); break;
             case "C16": check.Run<C16>(); break;
+            case "C17": check.Run<C17>(); break;
             default: throw new ArgumentException($"unknown config {config}");
         }
     }
@@ -270,6 +284,21 @@ public class ConvolutionKernelTests
         }
     }
 
+    /// <summary>Winograd forward, im2col backward (C17) at batches that reach Winograd, on every SIMD width.</summary>
+    [Theory]
+    [InlineData(4, 8)]
+    [InlineData(5, 8)]
+    [InlineData(4, 16)]
+    [InlineData(6, 1)]
+    public void WinogradForwardAndIm2ColBackwardMatchReference(int batch, int width) => GemmTestScope.WithWidth(width, () =>
+    {
+        var g = Conv2d.Geometry.Of<C17>();
+        if (Avx2.IsSupported && width != 1)
+            Assert.True(Conv2d.UsesWinogradForward(g, batch) && !Conv2d.UsesWinograd(g, batch), "C17 should mix the paths");
+        new ForwardCheck(batch).Run<C17>();
+        new BackwardCheck(batch, firstLayer: false).Run<C17>();
+    });
+
     /// <summary>The reference backward itself, against central differences of the reference forward.</summary>
     [Theory]
     [MemberData(nameof(SmallConfigNames))]
@@ -307,6 +336,7 @@ public class ConvolutionKernelTests
     [InlineData("C16", 1, 8)]
     [InlineData("C16", 3, 16)]
     [InlineData("C16", 4, 1)]
+    [InlineData("C17", 6, 8)]
     public void ResultsAreIdenticalForOneAndTwoThreads(string config, int batch, int width) =>
         GemmTestScope.WithWidth(width, () => Dispatch(config, new ThreadInvarianceCheck(batch)));
 
