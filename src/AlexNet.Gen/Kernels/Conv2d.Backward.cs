@@ -40,7 +40,7 @@ public static partial class Conv2d
         int chunks = Math.Min(batch, GradientChunks);
         int lanes = Math.Min(StaticParallel.ThreadCount, chunks);
         // A Winograd layer's weight gradient sums transformed tiles (Conv2d.WinogradGradient.cs); others use im2col.
-        bool winogradWeights = UsesWinograd(g, batch);
+        bool winogradWeights = UsesWinogradWeightGradient(g, batch);
         var weightPlan = winogradWeights ? new WinogradPlan(g, (batch + chunks - 1) / chunks) : default;
         var weightSizes = winogradWeights ? new WeightGradientSizes(g, weightPlan) : default;
         // A strided layer with a kernel wider than the stride reads its phase planes instead (Conv2d.ImplicitGradient.cs).

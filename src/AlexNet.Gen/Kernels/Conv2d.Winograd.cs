@@ -12,9 +12,10 @@ public static partial class Conv2d
     //   M_ξ [Cout/g × tiles] = U_ξ [Cout/g × Cin/g] · V_ξ [Cin/g × tiles],  ξ = 0..15,
     // with U = G·w·Gᵀ (weights), V = Bᵀ·d·B (4×4 input patches) and the output tile Aᵀ·M·A. The input transform runs
     // on 8 tiles at once, loading them from a zero-padded copy of the input split into even and odd columns
-    // (Conv2d.WinogradPatches.cs), and writes V straight into the GEMM's packed layout. The input gradient of such a layer is the same kind of convolution of the output gradient with the
-    // weights flipped and transposed, so the backward pass uses it too; the weight gradient is the adjoint of the
-    // transforms, again 16 GEMMs per block (Conv2d.WinogradGradient.cs).
+    // (Conv2d.WinogradPatches.cs), and writes V straight into the GEMM's packed layout. The input gradient of such a
+    // layer is the same kind of convolution of the output gradient with the weights flipped and transposed, so the
+    // backward pass uses it too; the weight gradient is the adjoint of the transforms, again 16 GEMMs per block
+    // (Conv2d.WinogradGradient.cs), taken from a higher channel count (WinogradWeightGradientMinChannels).
     // 5×5 layers use F(2×2, 5×5) the same way (36 GEMMs, Conv2d.Winograd5.cs).
 
     /// <summary>Test switch: false sends every convolution through im2col + GEMM.</summary>
@@ -24,19 +25,19 @@ public static partial class Conv2d
     internal const int WinogradMinBatch = 4;
 
     /// <summary>
-    /// Smallest channel count (per group, in and out) for which the backward transforms pay for themselves: measured
-    /// here, a 64→128-channel 7×7 layer's backward pass at batch 16 took 33 % longer on Winograd than on im2col (its
-    /// weight-gradient GEMMs sum over a gradient chunk's few tiles), a 192→384 one on 13×13 ran faster. Tests lower it
-    /// to reach small shapes.
+    /// Smallest channel count (per group, in and out) for which the 3×3 forward pass and input gradient take Winograd
+    /// (their GEMMs run over whole blocks of tiles): on Winograd the compact net's 32→64 (14×14), 64→128 and 128→64
+    /// (7×7) layers ran 38 %, 19–24 % and 10–23 % faster forward than on im2col, and 4–24 % faster backward with the
+    /// input gradient on Winograd (batch 16 and 128, fastest of alternating runs). Tests lower it to reach small shapes.
     /// </summary>
-    internal static int WinogradMinChannels = 128;
+    internal static int WinogradMinChannels = 32;
 
     /// <summary>
-    /// The same for the forward pass, whose GEMMs run over a whole block of tiles: on Winograd the compact net's
-    /// 32→64 (14×14), 64→128 and 128→64 (7×7) layers ran 38 %, 19–24 % and 10–23 % faster than on im2col (batch 16
-    /// and 128, fastest of alternating runs). Tests lower it to reach small shapes.
+    /// The same for the 3×3 weight gradient, whose GEMMs sum over a gradient chunk's few tiles: a 64→128-channel 7×7
+    /// layer's backward pass at batch 16 took 33 % longer with it on Winograd than on im2col, a 192→384 one on 13×13
+    /// ran faster. Tests lower it.
     /// </summary>
-    internal static int WinogradForwardMinChannels = 32;
+    internal static int WinogradWeightGradientMinChannels = 128;
 
     /// <summary>Tiles a Winograd GEMM aims for (samples are blocked to reach it).</summary>
     private const int WinogradBlockTiles = 384;
@@ -48,13 +49,13 @@ public static partial class Conv2d
     internal static int Winograd5MinChannels = 32;
 
     /// <summary>
-    /// 3×3 (or 5×5) kernels, stride 1, padding below the kernel size, wide enough channels for the backward passes, AVX2
-    /// gathers and panels of whole 8-float vectors.
+    /// Whether the forward pass and the input gradient run on Winograd: 3×3 (or 5×5) kernels, stride 1, padding below
+    /// the kernel size, wide enough channels, AVX2 gathers and panels of whole 8-float vectors.
     /// </summary>
     internal static bool UsesWinograd(in Geometry g, int batch) => UsesWinograd(g, batch, WinogradMinChannels);
 
-    /// <summary>As <see cref="UsesWinograd(in Geometry, int)"/> with the forward pass's channel threshold.</summary>
-    internal static bool UsesWinogradForward(in Geometry g, int batch) => UsesWinograd(g, batch, WinogradForwardMinChannels);
+    /// <summary>As <see cref="UsesWinograd(in Geometry, int)"/> for the weight gradient (its own 3×3 channel threshold).</summary>
+    internal static bool UsesWinogradWeightGradient(in Geometry g, int batch) => UsesWinograd(g, batch, WinogradWeightGradientMinChannels);
 
     private static bool UsesWinograd(in Geometry g, int batch, int minChannels3)
     {
@@ -392,7 +393,7 @@ public static partial class Conv2d
             }
     }
 
-    /// <summary>The forward pass on Winograd (see <see cref="UsesWinogradForward"/>); parallel as the im2col path.</summary>
+    /// <summary>The forward pass on Winograd (see <see cref="UsesWinograd(in Geometry, int)"/>); parallel as the im2col path.</summary>
     private static unsafe void WinogradForward(in Geometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, int batch, Workspace workspace)
     {

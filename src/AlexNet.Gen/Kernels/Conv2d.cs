@@ -43,7 +43,7 @@ public static partial class Conv2d
         g.CheckBias(bias.Length, "bias");
         g.CheckOutput(output.Length, batch, "output");
         if (batch == 0) return;
-        if (UsesWinogradForward(g, batch))
+        if (UsesWinograd(g, batch))
         {
             WinogradForward(g, input, weight, bias, output, batch, workspace);
             return;

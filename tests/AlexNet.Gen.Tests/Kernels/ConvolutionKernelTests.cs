@@ -163,8 +163,8 @@ public class ConvolutionKernelTests
     }
 
     /// <summary>
-    /// 32 → 36 channels, 3×3: at batch ≥ 4 the forward pass runs on Winograd and the backward passes on im2col (their
-    /// channel thresholds differ), so one model step mixes the two paths.
+    /// 32 → 36 channels, 3×3: at batch ≥ 4 the forward pass and the input gradient run on Winograd and the weight
+    /// gradient on im2col (their channel thresholds differ), so one layer mixes the two paths.
     /// </summary>
     private struct C17 : IConv2dConfig
     {
@@ -284,17 +284,17 @@ public class ConvolutionKernelTests
         }
     }
 
-    /// <summary>Winograd forward, im2col backward (C17) at batches that reach Winograd, on every SIMD width.</summary>
+    /// <summary>Winograd forward and input gradient, im2col weight gradient (C17) at batches that reach Winograd, on every SIMD width.</summary>
     [Theory]
     [InlineData(4, 8)]
     [InlineData(5, 8)]
     [InlineData(4, 16)]
     [InlineData(6, 1)]
-    public void WinogradForwardAndIm2ColBackwardMatchReference(int batch, int width) => GemmTestScope.WithWidth(width, () =>
+    public void WinogradAndIm2ColGradientsMatchReference(int batch, int width) => GemmTestScope.WithWidth(width, () =>
     {
         var g = Conv2d.Geometry.Of<C17>();
         if (Avx2.IsSupported && width != 1)
-            Assert.True(Conv2d.UsesWinogradForward(g, batch) && !Conv2d.UsesWinograd(g, batch), "C17 should mix the paths");
+            Assert.True(Conv2d.UsesWinograd(g, batch) && !Conv2d.UsesWinogradWeightGradient(g, batch), "C17 should mix the paths");
         new ForwardCheck(batch).Run<C17>();
         new BackwardCheck(batch, firstLayer: false).Run<C17>();
     });

@@ -16,19 +16,19 @@ namespace AlexNet.Gen.Tests.Kernels;
 public sealed class WinogradConvolutionTests : IDisposable
 {
     private readonly int _savedMinChannels = Conv2d.WinogradMinChannels, _savedMinChannels5 = Conv2d.Winograd5MinChannels;
-    private readonly int _savedForwardMinChannels = Conv2d.WinogradForwardMinChannels;
+    private readonly int _savedWeightGradientMinChannels = Conv2d.WinogradWeightGradientMinChannels;
 
     public WinogradConvolutionTests()
     {
         Conv2d.WinogradMinChannels = 16;
-        Conv2d.WinogradForwardMinChannels = 16;
+        Conv2d.WinogradWeightGradientMinChannels = 16;
         Conv2d.Winograd5MinChannels = 16;
     }
 
     public void Dispose()
     {
         Conv2d.WinogradMinChannels = _savedMinChannels;
-        Conv2d.WinogradForwardMinChannels = _savedForwardMinChannels;
+        Conv2d.WinogradWeightGradientMinChannels = _savedWeightGradientMinChannels;
         Conv2d.Winograd5MinChannels = _savedMinChannels5;
     }
 
@@ -138,7 +138,7 @@ public sealed class WinogradConvolutionTests : IDisposable
         {
             var g = Conv2d.Geometry.Of<T>();
             if (Avx2.IsSupported)
-                Assert.True(Conv2d.UsesWinograd(g, batch) && Conv2d.UsesWinogradForward(g, batch), $"{typeof(T).Name} should take the Winograd path");
+                Assert.True(Conv2d.UsesWinograd(g, batch) && Conv2d.UsesWinogradWeightGradient(g, batch), $"{typeof(T).Name} should take the Winograd path");
             var s = Conv2dShape.Of<T>();
             int seed = s.InSize + batch;
             float[] x = Ref.GemmRandom(batch * s.InSize, seed), w = Ref.GemmRandom(s.WeightSize, seed + 1);
