@@ -231,50 +231,39 @@ public static partial class Conv2d
     private static unsafe void TransformInput(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize,
         float* padded, int plainStride = 0)
     {
+        int* patch = stackalloc int[16];
+        int* lanes = stackalloc int[16];
         Vector256<int>* index = stackalloc Vector256<int>[16];
         Vector256<float>* mask = stackalloc Vector256<float>[16];
-        int* offsets = stackalloc int[8];
-        int* inside = stackalloc int[8];
-        int* patch = stackalloc int[16];
         Vector256<float>* col = stackalloc Vector256<float>[16];
-        nint plane = PreparePatches(g, plan, x, tiles, padded, patch);
         var body = new InputTransform3
         {
-            G = g, Plan = plan, Tiles = tiles, X = x, Padded = padded, Plane = plane, V = v, VSize = vSize,
-            PaddedTiles = Gemm.PackedBWidth(tiles), PlainStride = plainStride, Index = index, Mask = mask, Offsets = offsets,
-            Inside = inside, Patch = patch, Col = col,
+            In = PatchOperands.Prepare(g, plan, x, tiles, v, vSize, padded, plainStride, patch, index, mask, lanes), Col = col,
         };
         ForEachTileGroup(plan, tiles, g.InPerGroup, channelsOuter: plainStride > 0, ref body);
     }
 
     private unsafe struct InputTransform3 : ITileTransform
     {
-        public Geometry G;
-        public WinogradPlan Plan;
-        public int Tiles, VSize, PaddedTiles, PlainStride;
-        public float* X, Padded, V;
-        public nint Plane;
-        public int* Offsets, Inside, Patch;
-        public Vector256<int>* Index;
-        public Vector256<float>* Mask, Col;
+        public PatchOperands In;
+        public Vector256<float>* Col;
 
-        public readonly void PrepareGathers(int t0) => PatchGather(G, Plan, t0, Tiles, 4, Index, Mask, Offsets, Inside);
+        public readonly void PrepareGathers(int t0) => In.PrepareGathers(t0);
 
         /// <summary>V of tiles t0..t0+7 of input channel c.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Run(in PatchSource source, int c, int t0)
         {
-            float* xc = X + (nint)c * G.InPixels, pc = Padded + c * Plane;
-            float* dst = TransformedColumn(V, c, t0, G.InPerGroup, PaddedTiles, PlainStride);
+            float* xc = In.Channel(c), pc = In.ChannelCopy(c), dst = In.Destination(c, t0);
             Vector256<float>* col = Col;
-            nint vSize = VSize;
+            nint vSize = In.VSize;
             // Columns of d through Bᵀ: rows (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the rows of that through B.
             for (int j = 0; j < 4; j++)
             {
-                Vector256<float> d0 = source.Fetch(xc, pc, Index, Mask, Patch, j);
-                Vector256<float> d1 = source.Fetch(xc, pc, Index, Mask, Patch, 4 + j);
-                Vector256<float> d2 = source.Fetch(xc, pc, Index, Mask, Patch, 8 + j);
-                Vector256<float> d3 = source.Fetch(xc, pc, Index, Mask, Patch, 12 + j);
+                Vector256<float> d0 = In.Fetch(source, xc, pc, j);
+                Vector256<float> d1 = In.Fetch(source, xc, pc, 4 + j);
+                Vector256<float> d2 = In.Fetch(source, xc, pc, 8 + j);
+                Vector256<float> d3 = In.Fetch(source, xc, pc, 12 + j);
                 col[j] = d0 - d2;
                 col[4 + j] = d1 + d2;
                 col[8 + j] = d2 - d1;

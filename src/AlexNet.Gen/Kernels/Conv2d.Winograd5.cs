@@ -76,48 +76,37 @@ public static partial class Conv2d
     private static unsafe void TransformInput5(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize,
         float* padded, int plainStride = 0)
     {
+        int* patch = stackalloc int[36];
+        int* lanes = stackalloc int[16];
         Vector256<int>* index = stackalloc Vector256<int>[36];
         Vector256<float>* mask = stackalloc Vector256<float>[36];
-        Vector256<float>* d = stackalloc Vector256<float>[36];
-        Vector256<float>* columns = stackalloc Vector256<float>[36];
-        Vector256<float>* result = stackalloc Vector256<float>[36];
-        int* offsets = stackalloc int[8];
-        int* inside = stackalloc int[8];
-        int* patch = stackalloc int[36];
-        nint plane = PreparePatches(g, plan, x, tiles, padded, patch);
+        Vector256<float>* scratch = stackalloc Vector256<float>[3 * 36];
         var body = new InputTransform5
         {
-            G = g, Plan = plan, Tiles = tiles, X = x, Padded = padded, Plane = plane, V = v, VSize = vSize,
-            PaddedTiles = Gemm.PackedBWidth(tiles), PlainStride = plainStride, Index = index, Mask = mask, Offsets = offsets,
-            Inside = inside, Patch = patch, D = d, Columns = columns, Result = result,
+            In = PatchOperands.Prepare(g, plan, x, tiles, v, vSize, padded, plainStride, patch, index, mask, lanes), Scratch = scratch,
         };
         ForEachTileGroup(plan, tiles, g.InPerGroup, channelsOuter: plainStride > 0, ref body);
     }
 
     private unsafe struct InputTransform5 : ITileTransform
     {
-        public Geometry G;
-        public WinogradPlan Plan;
-        public int Tiles, VSize, PaddedTiles, PlainStride;
-        public float* X, Padded, V;
-        public nint Plane;
-        public int* Offsets, Inside, Patch;
-        public Vector256<int>* Index;
-        public Vector256<float>* Mask, D, Columns, Result;
+        public PatchOperands In;
+        /// <summary>The patch, its columns through Bᵀ and the result: 36 vectors each.</summary>
+        public Vector256<float>* Scratch;
 
-        public readonly void PrepareGathers(int t0) => PatchGather(G, Plan, t0, Tiles, 6, Index, Mask, Offsets, Inside);
+        public readonly void PrepareGathers(int t0) => In.PrepareGathers(t0);
 
         /// <summary>V of tiles t0..t0+7 of input channel c.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Run(in PatchSource source, int c, int t0)
         {
-            float* xc = X + (nint)c * G.InPixels, pc = Padded + c * Plane;
-            float* dst = TransformedColumn(V, c, t0, G.InPerGroup, PaddedTiles, PlainStride);
-            for (int e = 0; e < 36; e++) D[e] = source.Fetch(xc, pc, Index, Mask, Patch, e);
+            float* xc = In.Channel(c), pc = In.ChannelCopy(c), dst = In.Destination(c, t0);
+            Vector256<float>* d = Scratch, columns = Scratch + 36, result = Scratch + 72;
+            for (int e = 0; e < 36; e++) d[e] = In.Fetch(source, xc, pc, e);
             // Bᵀ on each column (elements 6 apart), then B on each row of that.
-            for (int j = 0; j < 6; j++) InputTransform6(D + j, 6, Columns + j, 6);
-            for (int i = 0; i < 6; i++) InputTransform6(Columns + 6 * i, 1, Result + 6 * i, 1);
-            for (int e = 0; e < 36; e++) Vector256.Store(Result[e], dst + (nint)e * VSize);
+            for (int j = 0; j < 6; j++) InputTransform6(d + j, 6, columns + j, 6);
+            for (int i = 0; i < 6; i++) InputTransform6(columns + 6 * i, 1, result + 6 * i, 1);
+            for (int e = 0; e < 36; e++) Vector256.Store(result[e], dst + (nint)e * In.VSize);
         }
     }
 

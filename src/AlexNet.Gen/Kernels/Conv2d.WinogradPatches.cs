@@ -38,6 +38,44 @@ public static partial class Conv2d
         return PaddedPlane(plan);
     }
 
+    /// <summary>
+    /// What both input transforms work on: the block's patches (the padded copy, or gathers from x) and where channel
+    /// c's transformed tiles go (<see cref="TransformedColumn"/>).
+    /// </summary>
+    private unsafe struct PatchOperands
+    {
+        public Geometry G;
+        public WinogradPlan Plan;
+        public int Tiles, VSize, PaddedTiles, PlainStride;
+        public float* X, Padded, V;
+        public nint Plane;
+        public int* Patch, Offsets, Inside;
+        public Vector256<int>* Index;
+        public Vector256<float>* Mask;
+
+        /// <summary>Fills the padded copy; scratch: n² patch offsets, gather indices and masks, 16 ints.</summary>
+        public static PatchOperands Prepare(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize, float* padded,
+            int plainStride, int* patch, Vector256<int>* index, Vector256<float>* mask, int* lanes) => new()
+        {
+            G = g, Plan = plan, Tiles = tiles, X = x, Padded = padded, V = v, VSize = vSize, PaddedTiles = Gemm.PackedBWidth(tiles),
+            PlainStride = plainStride, Plane = PreparePatches(g, plan, x, tiles, padded, patch), Patch = patch, Index = index,
+            Mask = mask, Offsets = lanes, Inside = lanes + 8,
+        };
+
+        public readonly void PrepareGathers(int t0) =>
+            PatchGather(G, Plan, t0, Tiles, Plan.Kernel + 1, Index, Mask, Offsets, Inside);
+
+        /// <summary>Element e of tiles t0..t0+7's patches in channel c.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly Vector256<float> Fetch(in PatchSource source, float* xc, float* pc, int e) => source.Fetch(xc, pc, Index, Mask, Patch, e);
+
+        public readonly float* Channel(int c) => X + (nint)c * G.InPixels;
+
+        public readonly float* ChannelCopy(int c) => Padded + c * Plane;
+
+        public readonly float* Destination(int c, int t0) => TransformedColumn(V, c, t0, G.InPerGroup, PaddedTiles, PlainStride);
+    }
+
     /// <summary>Where channel c's transformed values of tiles t0.. go: the GEMM's packed layout, or plain rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe float* TransformedColumn(float* v, int c, int t0, int inG, int paddedT, int plainStride) =>

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace AlexNet.Gen.Kernels;
@@ -60,25 +59,18 @@ internal struct IndirectKernel12x32 : IIndirectKernel
             cB0 = Fused.MultiplyAdd(x, b0, cB0); cB1 = Fused.MultiplyAdd(x, b1, cB1);
             a += 12;
         }
-        Store(c, c00, c01); c += ldc;
-        Store(c, c10, c11); c += ldc;
-        Store(c, c20, c21); c += ldc;
-        Store(c, c30, c31); c += ldc;
-        Store(c, c40, c41); c += ldc;
-        Store(c, c50, c51); c += ldc;
-        Store(c, c60, c61); c += ldc;
-        Store(c, c70, c71); c += ldc;
-        Store(c, c80, c81); c += ldc;
-        Store(c, c90, c91); c += ldc;
-        Store(c, cA0, cA1); c += ldc;
-        Store(c, cB0, cB1);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store(float* c, Vector512<float> v0, Vector512<float> v1)
-    {
-        Vector512.Store(v0, c);
-        Vector512.Store(v1, c + 16);
+        Kernel12x32.Store(c, c00, c01, false); c += ldc;
+        Kernel12x32.Store(c, c10, c11, false); c += ldc;
+        Kernel12x32.Store(c, c20, c21, false); c += ldc;
+        Kernel12x32.Store(c, c30, c31, false); c += ldc;
+        Kernel12x32.Store(c, c40, c41, false); c += ldc;
+        Kernel12x32.Store(c, c50, c51, false); c += ldc;
+        Kernel12x32.Store(c, c60, c61, false); c += ldc;
+        Kernel12x32.Store(c, c70, c71, false); c += ldc;
+        Kernel12x32.Store(c, c80, c81, false); c += ldc;
+        Kernel12x32.Store(c, c90, c91, false); c += ldc;
+        Kernel12x32.Store(c, cA0, cA1, false); c += ldc;
+        Kernel12x32.Store(c, cB0, cB1, false);
     }
 }
 
@@ -147,19 +139,12 @@ internal struct IndirectKernel6x16 : IIndirectKernel
             x = Vector256.Create(a[5]);
             c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
         }
-        Store(c, c00, c01); c += ldc;
-        Store(c, c10, c11); c += ldc;
-        Store(c, c20, c21); c += ldc;
-        Store(c, c30, c31); c += ldc;
-        Store(c, c40, c41); c += ldc;
-        Store(c, c50, c51);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store(float* c, Vector256<float> v0, Vector256<float> v1)
-    {
-        Vector256.Store(v0, c);
-        Vector256.Store(v1, c + 8);
+        Kernel6x16.Store(c, c00, c01, false); c += ldc;
+        Kernel6x16.Store(c, c10, c11, false); c += ldc;
+        Kernel6x16.Store(c, c20, c21, false); c += ldc;
+        Kernel6x16.Store(c, c30, c31, false); c += ldc;
+        Kernel6x16.Store(c, c40, c41, false); c += ldc;
+        Kernel6x16.Store(c, c50, c51, false);
     }
 }
 
@@ -187,10 +172,10 @@ internal struct IndirectKernel4x4 : IIndirectKernel
             c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
             a += 4;
         }
-        c[0] = c00; c[1] = c01; c[2] = c02; c[3] = c03; c += ldc;
-        c[0] = c10; c[1] = c11; c[2] = c12; c[3] = c13; c += ldc;
-        c[0] = c20; c[1] = c21; c[2] = c22; c[3] = c23; c += ldc;
-        c[0] = c30; c[1] = c31; c[2] = c32; c[3] = c33;
+        Kernel4x4.Store(c, c00, c01, c02, c03, false); c += ldc;
+        Kernel4x4.Store(c, c10, c11, c12, c13, false); c += ldc;
+        Kernel4x4.Store(c, c20, c21, c22, c23, false); c += ldc;
+        Kernel4x4.Store(c, c30, c31, c32, c33, false);
     }
 }
 
@@ -252,30 +237,18 @@ internal struct IndirectAKernel12x32 : IIndirectAKernel
             cB0 = Fused.MultiplyAdd(x, b0, cB0); cB1 = Fused.MultiplyAdd(x, b1, cB1);
             b += 32;
         }
-        Store(c, c00, c01, add); c += ldc;
-        Store(c, c10, c11, add); c += ldc;
-        Store(c, c20, c21, add); c += ldc;
-        Store(c, c30, c31, add); c += ldc;
-        Store(c, c40, c41, add); c += ldc;
-        Store(c, c50, c51, add); c += ldc;
-        Store(c, c60, c61, add); c += ldc;
-        Store(c, c70, c71, add); c += ldc;
-        Store(c, c80, c81, add); c += ldc;
-        Store(c, c90, c91, add); c += ldc;
-        Store(c, cA0, cA1, add); c += ldc;
-        Store(c, cB0, cB1, add);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store(float* c, Vector512<float> v0, Vector512<float> v1, bool add)
-    {
-        if (add)
-        {
-            v0 += Vector512.Load(c);
-            v1 += Vector512.Load(c + 16);
-        }
-        Vector512.Store(v0, c);
-        Vector512.Store(v1, c + 16);
+        Kernel12x32.Store(c, c00, c01, add); c += ldc;
+        Kernel12x32.Store(c, c10, c11, add); c += ldc;
+        Kernel12x32.Store(c, c20, c21, add); c += ldc;
+        Kernel12x32.Store(c, c30, c31, add); c += ldc;
+        Kernel12x32.Store(c, c40, c41, add); c += ldc;
+        Kernel12x32.Store(c, c50, c51, add); c += ldc;
+        Kernel12x32.Store(c, c60, c61, add); c += ldc;
+        Kernel12x32.Store(c, c70, c71, add); c += ldc;
+        Kernel12x32.Store(c, c80, c81, add); c += ldc;
+        Kernel12x32.Store(c, c90, c91, add); c += ldc;
+        Kernel12x32.Store(c, cA0, cA1, add); c += ldc;
+        Kernel12x32.Store(c, cB0, cB1, add);
     }
 }
 
@@ -308,24 +281,12 @@ internal struct IndirectAKernel6x16 : IIndirectAKernel
             c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
             b += 16;
         }
-        Store(c, c00, c01, add); c += ldc;
-        Store(c, c10, c11, add); c += ldc;
-        Store(c, c20, c21, add); c += ldc;
-        Store(c, c30, c31, add); c += ldc;
-        Store(c, c40, c41, add); c += ldc;
-        Store(c, c50, c51, add);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store(float* c, Vector256<float> v0, Vector256<float> v1, bool add)
-    {
-        if (add)
-        {
-            v0 += Vector256.Load(c);
-            v1 += Vector256.Load(c + 8);
-        }
-        Vector256.Store(v0, c);
-        Vector256.Store(v1, c + 8);
+        Kernel6x16.Store(c, c00, c01, add); c += ldc;
+        Kernel6x16.Store(c, c10, c11, add); c += ldc;
+        Kernel6x16.Store(c, c20, c21, add); c += ldc;
+        Kernel6x16.Store(c, c30, c31, add); c += ldc;
+        Kernel6x16.Store(c, c40, c41, add); c += ldc;
+        Kernel6x16.Store(c, c50, c51, add);
     }
 }
 
@@ -353,25 +314,9 @@ internal struct IndirectAKernel4x4 : IIndirectAKernel
             c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
             b += 4;
         }
-        Store(c, c00, c01, c02, c03, add); c += ldc;
-        Store(c, c10, c11, c12, c13, add); c += ldc;
-        Store(c, c20, c21, c22, c23, add); c += ldc;
-        Store(c, c30, c31, c32, c33, add);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store(float* c, float v0, float v1, float v2, float v3, bool add)
-    {
-        if (add)
-        {
-            v0 += c[0];
-            v1 += c[1];
-            v2 += c[2];
-            v3 += c[3];
-        }
-        c[0] = v0;
-        c[1] = v1;
-        c[2] = v2;
-        c[3] = v3;
+        Kernel4x4.Store(c, c00, c01, c02, c03, add); c += ldc;
+        Kernel4x4.Store(c, c10, c11, c12, c13, add); c += ldc;
+        Kernel4x4.Store(c, c20, c21, c22, c23, add); c += ldc;
+        Kernel4x4.Store(c, c30, c31, c32, c33, add);
     }
 }

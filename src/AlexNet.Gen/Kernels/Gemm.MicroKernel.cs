@@ -129,7 +129,7 @@ internal struct Kernel12x32 : IMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store(float* c, Vector512<float> v0, Vector512<float> v1, bool add)
+    internal static unsafe void Store(float* c, Vector512<float> v0, Vector512<float> v1, bool add)
     {
         if (add)
         {
@@ -217,7 +217,7 @@ internal struct Kernel6x16 : IMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store(float* c, Vector256<float> v0, Vector256<float> v1, bool add)
+    internal static unsafe void Store(float* c, Vector256<float> v0, Vector256<float> v1, bool add)
     {
         if (add)
         {
@@ -263,7 +263,7 @@ internal struct Kernel4x4 : IMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store(float* c, float v0, float v1, float v2, float v3, bool add)
+    internal static unsafe void Store(float* c, float v0, float v1, float v2, float v3, bool add)
     {
         if (add)
         {
