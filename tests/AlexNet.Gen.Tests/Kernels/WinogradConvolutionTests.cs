@@ -217,4 +217,46 @@ public sealed class WinogradConvolutionTests : IDisposable
             GemmTestScope.AssertBitwiseEqual(one.Db, two.Db, typeof(T).Name + " dB");
         }
     }
+
+    /// <summary>
+    /// The 5×5 weight transform U = G·w·Gᵀ (4 channels per vector, the rest one by one) against the same product in
+    /// double here, for the layer and for its input-gradient convolution (weights flipped and transposed): 6 and 7
+    /// channels leave vector tails of 2 and 3.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public unsafe void FiveByFiveWeightTransformMatchesDouble(bool flipped)
+    {
+        var layer = new Conv2d.Geometry(6, 9, 9, 7, 9, 9, 5, 5, 1, 1, 2, 2, 1, true);
+        var g = flipped ? Conv2d.InputGradientGeometry(layer) : layer;
+        float[] w = Ref.GemmRandom(7 * 6 * 25, 11);
+        float[] u = new float[36 * g.OutPerGroup * g.InPerGroup];
+        fixed (float* pw = w)
+        fixed (float* pu = u)
+            Conv2d.TransformWeights(g, pw, pu, flipped);
+        double[] gm =
+        {
+            1.0 / 4, 0, 0, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+            1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3, 1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3, 0, 0, 0, 0, 1,
+        };
+        int rows = g.OutPerGroup, columns = g.InPerGroup;
+        for (int k = 0; k < rows; k++)
+            for (int c = 0; c < columns; c++)
+                for (int r = 0; r < 6; r++)
+                    for (int q = 0; q < 6; q++)
+                    {
+                        double expected = 0;
+                        for (int i = 0; i < 5; i++)
+                            for (int j = 0; j < 5; j++)
+                            {
+                                // Tap (i, j) of the transformed layer's (k, c): w[k, c, i, j], or w[c, k, 4 − i, 4 − j] flipped.
+                                double tap = flipped ? w[(c * 6 + k) * 25 + (4 - i) * 5 + (4 - j)] : w[(k * 6 + c) * 25 + i * 5 + j];
+                                expected += gm[r * 5 + i] * tap * gm[q * 5 + j];
+                            }
+                        float actual = u[((r * 6 + q) * rows + k) * columns + c];
+                        Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected)),
+                            $"flipped {flipped}: U[{r * 6 + q}][{k}, {c}] = {actual}, expected {expected}");
+                    }
+    }
 }
