@@ -85,7 +85,7 @@ public static partial class Conv2d
         fixed (float* pBlock = blockBuffer)
         {
             PackImplicitWeights(g, plan, pW, pPacked);
-            ImplicitRows(g, plan, (int*)pRows);
+            ImplicitRows(g, plan, (int*)pRows, g.Depth);
             var body = new ImplicitBody
             {
                 G = g, Plan = plan, Input = pIn, Packed = pPacked, Rows = (int*)pRows, Bias = g.HasBias ? pB : null, Output = pOut,
@@ -219,9 +219,13 @@ public static partial class Conv2d
             }
     }
 
-    /// <summary>rows[(c·KH + kh)·KW + kw]: where tap (c, kh, kw) of output column 0 sits in the planes.</summary>
-    private static unsafe void ImplicitRows(in Geometry g, in ImplicitPlan plan, int* rows)
+    /// <summary>
+    /// rows[(c·KH + kh)·KW + kw]: where tap (c, kh, kw) of output column 0 sits in the planes; entries from Depth to
+    /// <paramref name="count"/> (the weight gradient's padding rows, whose results are discarded) read column 0.
+    /// </summary>
+    internal static unsafe void ImplicitRows(in Geometry g, in ImplicitPlan plan, int* rows, int count)
     {
+        for (int k = g.Depth; k < count; k++) rows[k] = 0;
         int sh = g.StrideHeight, sw = g.StrideWidth, planeSize = plan.PlaneHeight * plan.PlaneWidth;
         for (int c = 0; c < g.InPerGroup; c++)
             for (int kh = 0; kh < g.KernelHeight; kh++)

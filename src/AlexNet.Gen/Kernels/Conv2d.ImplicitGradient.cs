@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.Intrinsics.X86;
 
 namespace AlexNet.Gen.Kernels;
 
@@ -103,7 +102,6 @@ public static partial class Conv2d
         float* dy, float* panels)
     {
         int nr = plan.Nr, wp = plan.PlaneWidth, ow1 = g.OutWidth, p = g.Pixels, outG = g.OutPerGroup;
-        bool transpose = Avx.IsSupported && nr % 8 == 0;
         for (int j = 0; j < sizes.OutColumns; j += nr)
         {
             float* panel = panels + (nint)j * plan.Width;
@@ -111,14 +109,13 @@ public static partial class Conv2d
             {
                 float* dst = panel + (nint)oh * wp * nr;
                 float* src = dy + (nint)oh * ow1;
-                int ow = 0;
-                if (transpose && j + nr <= outG)
-                    for (; ow + 8 <= ow1; ow += 8)
-                        for (int jj = 0; jj < nr; jj += 8)
-                            Gemm.Transpose8x8(src + (nint)(j + jj) * p + ow, p, dst + (nint)ow * nr + jj, nr);
-                for (; ow < ow1; ow++)
-                    for (int jj = 0; jj < nr; jj++)
-                        dst[(nint)ow * nr + jj] = j + jj < outG ? src[(nint)(j + jj) * p + ow] : 0f;
+                // A whole panel of channels is a plain transpose; the last, partial one pads with zero channels.
+                if (j + nr <= outG)
+                    TransposeIntoPanel(src + (nint)j * p, p, dst, ow1, nr);
+                else
+                    for (int ow = 0; ow < ow1; ow++)
+                        for (int jj = 0; jj < nr; jj++)
+                            dst[(nint)ow * nr + jj] = j + jj < outG ? src[(nint)(j + jj) * p + ow] : 0f;
                 new Span<float>(dst + (nint)ow1 * nr, (wp - ow1) * nr).Clear();
             }
         }
@@ -136,12 +133,5 @@ public static partial class Conv2d
                 for (int k = 0; k < depth; k++)
                     d[(nint)oc * depth + k] = s[(nint)k * ldc + oc];
         }
-    }
-
-    /// <summary>The row table padded to <paramref name="count"/> entries: rows past Depth read column 0 (results discarded).</summary>
-    internal static unsafe void ImplicitRows(in Geometry g, in ImplicitPlan plan, int* rows, int count)
-    {
-        ImplicitRows(g, plan, rows);
-        for (int k = g.Depth; k < count; k++) rows[k] = 0;
     }
 }

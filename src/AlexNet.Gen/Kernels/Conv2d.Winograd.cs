@@ -238,7 +238,8 @@ public static partial class Conv2d
         Vector256<float>* col = stackalloc Vector256<float>[16];
         var body = new InputTransform3
         {
-            In = PatchOperands.Prepare(g, plan, x, tiles, v, vSize, padded, plainStride, patch, index, mask, lanes), Col = col,
+            In = PatchOperands.Prepare(g, plan, 4, x, tiles, padded, patch, index, mask, lanes),
+            Out = new TransformDestination(v, vSize, g.InPerGroup, tiles, plainStride), Col = col,
         };
         ForEachTileGroup(plan, tiles, g.InPerGroup, channelsOuter: plainStride > 0, ref body);
     }
@@ -246,6 +247,7 @@ public static partial class Conv2d
     private unsafe struct InputTransform3 : ITileTransform
     {
         public PatchOperands In;
+        public TransformDestination Out;
         public Vector256<float>* Col;
 
         public readonly void PrepareGathers(int t0) => In.PrepareGathers(t0);
@@ -254,9 +256,9 @@ public static partial class Conv2d
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Run(in PatchSource source, int c, int t0)
         {
-            float* xc = In.Channel(c), pc = In.ChannelCopy(c), dst = In.Destination(c, t0);
+            float* xc = In.Channel(c), pc = In.ChannelCopy(c), dst = Out.At(c, t0);
             Vector256<float>* col = Col;
-            nint vSize = In.VSize;
+            nint vSize = Out.VSize;
             // Columns of d through Bᵀ: rows (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the rows of that through B.
             for (int j = 0; j < 4; j++)
             {

@@ -119,7 +119,8 @@ public static partial class Conv2d
         Vector256<float>* scratch = stackalloc Vector256<float>[3 * 36];
         var body = new InputTransform5
         {
-            In = PatchOperands.Prepare(g, plan, x, tiles, v, vSize, padded, plainStride, patch, index, mask, lanes), Scratch = scratch,
+            In = PatchOperands.Prepare(g, plan, 6, x, tiles, padded, patch, index, mask, lanes),
+            Out = new TransformDestination(v, vSize, g.InPerGroup, tiles, plainStride), Scratch = scratch,
         };
         ForEachTileGroup(plan, tiles, g.InPerGroup, channelsOuter: plainStride > 0, ref body);
     }
@@ -127,6 +128,7 @@ public static partial class Conv2d
     private unsafe struct InputTransform5 : ITileTransform
     {
         public PatchOperands In;
+        public TransformDestination Out;
         /// <summary>The patch, its columns through Bᵀ and the result: 36 vectors each.</summary>
         public Vector256<float>* Scratch;
 
@@ -136,13 +138,13 @@ public static partial class Conv2d
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Run(in PatchSource source, int c, int t0)
         {
-            float* xc = In.Channel(c), pc = In.ChannelCopy(c), dst = In.Destination(c, t0);
+            float* xc = In.Channel(c), pc = In.ChannelCopy(c), dst = Out.At(c, t0);
             Vector256<float>* d = Scratch, columns = Scratch + 36, result = Scratch + 72;
             for (int e = 0; e < 36; e++) d[e] = In.Fetch(source, xc, pc, e);
             // Bᵀ on each column (elements 6 apart), then B on each row of that.
             for (int j = 0; j < 6; j++) InputTransform6(d + j, 6, columns + j, 6);
             for (int i = 0; i < 6; i++) InputTransform6(columns + 6 * i, 1, result + 6 * i, 1);
-            for (int e = 0; e < 36; e++) Vector256.Store(result[e], dst + (nint)e * In.VSize);
+            for (int e = 0; e < 36; e++) Vector256.Store(result[e], dst + (nint)e * Out.VSize);
         }
     }
 

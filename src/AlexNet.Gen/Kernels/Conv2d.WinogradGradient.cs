@@ -67,47 +67,41 @@ public static partial class Conv2d
     private static unsafe void TransformOutputGradient(in Geometry g, in WinogradPlan plan, float* dy, int tiles, float* dm, int stride,
         float* padded)
     {
-        FillPaddedPatches(OutputMap(g), plan, dy, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded);
         int* patch = stackalloc int[4];
-        for (int e = 0; e < 4; e++) patch[e] = PatchSource.Offset(plan, e / 2, e % 2);
+        int* lanes = stackalloc int[16];
         Vector256<int>* index = stackalloc Vector256<int>[4];
         Vector256<float>* mask = stackalloc Vector256<float>[4];
         Vector256<float>* rows = stackalloc Vector256<float>[12];
         Vector256<float>* o = stackalloc Vector256<float>[6];
-        int* offsets = stackalloc int[8];
-        int* inside = stackalloc int[8];
         var body = new OutputGradientTransform
         {
-            G = g, Plan = plan, Tiles = tiles, Dy = dy, Padded = padded, CopyPlane = PaddedPlane(plan), Dm = dm, Stride = stride,
-            Plane = (nint)g.OutPerGroup * stride, Patch = patch, Index = index, Mask = mask, Rows = rows, O = o, Offsets = offsets,
-            Inside = inside,
+            In = PatchOperands.Prepare(OutputMap(g), plan, 2, dy, tiles, padded, patch, index, mask, lanes), Dm = dm, Stride = stride,
+            Plane = (nint)g.OutPerGroup * stride, Rows = rows, O = o,
         };
         ForEachTileGroup(plan, tiles, g.OutPerGroup, channelsOuter: true, ref body);
     }
 
     private unsafe struct OutputGradientTransform : ITileTransform
     {
-        public Geometry G;
-        public WinogradPlan Plan;
-        public int Tiles, Stride;
-        public float* Dy, Padded, Dm;
-        public nint CopyPlane, Plane;
-        public int* Patch, Offsets, Inside;
-        public Vector256<int>* Index;
-        public Vector256<float>* Mask, Rows, O;
+        /// <summary>The 2×2 output tiles of dY, read as patches of the output map.</summary>
+        public PatchOperands In;
+        public float* Dm;
+        public int Stride;
+        public nint Plane;
+        public Vector256<float>* Rows, O;
 
-        public readonly void PrepareGathers(int t0) => PatchGather(OutputMap(G), Plan, t0, Tiles, 2, Index, Mask, Offsets, Inside);
+        public readonly void PrepareGathers(int t0) => In.PrepareGathers(t0);
 
         /// <summary>dM of tiles t0..t0+7 of output channel k.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Run(in PatchSource source, int k, int t0)
         {
-            int n = Plan.Kernel + 1;
-            float* dyk = Dy + (nint)k * G.Pixels, pk = Padded + k * CopyPlane, dst = Dm + (nint)k * Stride + t0;
-            Vector256<float> y00 = source.Fetch(dyk, pk, Index, Mask, Patch, 0);
-            Vector256<float> y01 = source.Fetch(dyk, pk, Index, Mask, Patch, 1);
-            Vector256<float> y10 = source.Fetch(dyk, pk, Index, Mask, Patch, 2);
-            Vector256<float> y11 = source.Fetch(dyk, pk, Index, Mask, Patch, 3);
+            int n = In.Plan.Kernel + 1;
+            float* dyk = In.Channel(k), pk = In.ChannelCopy(k), dst = Dm + (nint)k * Stride + t0;
+            Vector256<float> y00 = In.Fetch(source, dyk, pk, 0);
+            Vector256<float> y01 = In.Fetch(source, dyk, pk, 1);
+            Vector256<float> y10 = In.Fetch(source, dyk, pk, 2);
+            Vector256<float> y11 = In.Fetch(source, dyk, pk, 3);
             // A down the columns: rows[2i + b] = (A·dY)[i, b].
             SpreadPair(y00, y10, Rows, 2, n);
             SpreadPair(y01, y11, Rows + 1, 2, n);

@@ -27,43 +27,37 @@ public static partial class Conv2d
     private static int PaddedPlane(in WinogradPlan plan) => PaddedRows(plan) * 2 * PhaseLength(plan);
 
     /// <summary>
-    /// What both input transforms do first: the padded copy of the block's samples and the offsets of the n×n patch
-    /// elements (i·n + j) in a channel's copy; returns the floats of one channel's copy.
-    /// </summary>
-    private static unsafe nint PreparePatches(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* padded, int* offsets)
-    {
-        FillPaddedPatches(g, plan, x, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded);
-        int n = plan.Kernel + 1;
-        for (int e = 0; e < n * n; e++) offsets[e] = PatchSource.Offset(plan, e / n, e % n);
-        return PaddedPlane(plan);
-    }
-
-    /// <summary>
-    /// What both input transforms work on: the block's patches (the padded copy, or gathers from x) and where channel
-    /// c's transformed tiles go (<see cref="TransformedColumn"/>).
+    /// What a tile transform reads: the block's size×size patches (size 4 or 6 for the input transforms, 2 for the
+    /// output gradient's tiles), from the padded copy of its map or, for maps too narrow for it, gathered from x.
     /// </summary>
     private unsafe struct PatchOperands
     {
         public Geometry G;
         public WinogradPlan Plan;
-        public int Tiles, VSize, PaddedTiles, PlainStride;
-        public float* X, Padded, V;
+        public int Tiles, Size;
+        public float* X, Padded;
         public nint Plane;
         public int* Patch, Offsets, Inside;
         public Vector256<int>* Index;
         public Vector256<float>* Mask;
 
-        /// <summary>Fills the padded copy; scratch: n² patch offsets, gather indices and masks, 16 ints.</summary>
-        public static PatchOperands Prepare(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize, float* padded,
-            int plainStride, int* patch, Vector256<int>* index, Vector256<float>* mask, int* lanes) => new()
+        /// <summary>
+        /// Fills the padded copy of the block's samples (g: the map read, as an input) and the offsets of the patch
+        /// elements (i·size + j) in a channel's copy. Scratch: size² patch offsets, gather indices and masks; 16 ints.
+        /// </summary>
+        public static PatchOperands Prepare(in Geometry g, in WinogradPlan plan, int size, float* x, int tiles, float* padded, int* patch,
+            Vector256<int>* index, Vector256<float>* mask, int* lanes)
         {
-            G = g, Plan = plan, Tiles = tiles, X = x, Padded = padded, V = v, VSize = vSize, PaddedTiles = Gemm.PackedBWidth(tiles),
-            PlainStride = plainStride, Plane = PreparePatches(g, plan, x, tiles, padded, patch), Patch = patch, Index = index,
-            Mask = mask, Offsets = lanes, Inside = lanes + 8,
-        };
+            FillPaddedPatches(g, plan, x, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded);
+            for (int e = 0; e < size * size; e++) patch[e] = PatchSource.Offset(plan, e / size, e % size);
+            return new PatchOperands
+            {
+                G = g, Plan = plan, Tiles = tiles, Size = size, X = x, Padded = padded, Plane = PaddedPlane(plan), Patch = patch,
+                Index = index, Mask = mask, Offsets = lanes, Inside = lanes + 8,
+            };
+        }
 
-        public readonly void PrepareGathers(int t0) =>
-            PatchGather(G, Plan, t0, Tiles, Plan.Kernel + 1, Index, Mask, Offsets, Inside);
+        public readonly void PrepareGathers(int t0) => PatchGather(G, Plan, t0, Tiles, Size, Index, Mask, Offsets, Inside);
 
         /// <summary>Element e of tiles t0..t0+7's patches in channel c.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -72,8 +66,24 @@ public static partial class Conv2d
         public readonly float* Channel(int c) => X + (nint)c * G.InPixels;
 
         public readonly float* ChannelCopy(int c) => Padded + c * Plane;
+    }
 
-        public readonly float* Destination(int c, int t0) => TransformedColumn(V, c, t0, G.InPerGroup, PaddedTiles, PlainStride);
+    /// <summary>Where the input transforms write channel c's transformed tiles (<see cref="TransformedColumn"/>).</summary>
+    private unsafe struct TransformDestination
+    {
+        public float* V;
+        public int VSize, Channels, PaddedTiles, PlainStride;
+
+        public TransformDestination(float* v, int vSize, int channels, int tiles, int plainStride)
+        {
+            V = v;
+            VSize = vSize;
+            Channels = channels;
+            PaddedTiles = Gemm.PackedBWidth(tiles);
+            PlainStride = plainStride;
+        }
+
+        public readonly float* At(int c, int t0) => TransformedColumn(V, c, t0, Channels, PaddedTiles, PlainStride);
     }
 
     /// <summary>Where channel c's transformed values of tiles t0.. go: the GEMM's packed layout, or plain rows.</summary>
