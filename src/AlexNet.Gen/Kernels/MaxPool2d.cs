@@ -2,6 +2,7 @@ using System;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AlexNet.Gen.Kernels;
 
@@ -88,8 +89,14 @@ public static class MaxPool2d
                     new ReadOnlySpan<float>(x + (long)hs * inW, inW).CopyTo(rowMax);
                     for (int h = hs + 1; h < he; h++)
                         TensorPrimitives.Max(rowMax, new ReadOnlySpan<float>(x + (long)h * inW, inW), rowMax);
+                    // Whole windows eight at a time; the scalar loop does the clipped ones and the rest.
+                    int v0 = 0, v1 = 0;
+                    fixed (float* pRow = rowMax)
+                        if (PoolSimd.Interior<T>(out v0, out int vEnd)) v1 = PoolSimd.WindowMax256<T>(pRow, v0, vEnd, y);
                     for (int ow = 0; ow < outW; ow++)
                     {
+                        if (ow == v0 && v1 > v0) ow = v1;
+                        if (ow >= outW) break;
                         PoolGeometry.Clip(ow, T.StrideWidth, T.PadLeft, T.KernelWidth, inW, out int ws, out int we);
                         if (ws >= we)
                         {
@@ -138,8 +145,14 @@ public static class MaxPool2d
                             continue;
                         }
                         bool sawNaN = PoolSimd.ColumnMax(x, inW, hs, he, colMax, colRow);
+                        // Whole windows eight at a time (no NaN: then every window is rescanned below).
+                        int v0 = 0, v1 = 0;
+                        if (!sawNaN && PoolSimd.Interior<T>(out v0, out int vEnd))
+                            v1 = PoolSimd.WindowArgMax256<T>(colMax, colRow, v0, vEnd, y, arg);
                         for (int ow = 0; ow < outW; ow++)
                         {
+                            if (ow == v0 && v1 > v0) ow = v1;
+                            if (ow >= outW) break;
                             PoolGeometry.Clip(ow, T.StrideWidth, T.PadLeft, T.KernelWidth, inW, out int ws, out int we);
                             if (ws >= we)
                             {
@@ -156,13 +169,13 @@ public static class MaxPool2d
                                 int row = colRow[ws], col = ws;
                                 for (int w = ws + 1; w < we; w++)
                                 {
+                                    // Without branches: on ReLU outputs the comparison is a coin toss.
                                     float v = colMax[w];
-                                    if (v > m || (v == m && colRow[w] < row))
-                                    {
-                                        m = v;
-                                        row = colRow[w];
-                                        col = w;
-                                    }
+                                    int r = colRow[w];
+                                    bool take = (v > m) | ((v == m) & (r < row));
+                                    m = take ? v : m;
+                                    row = take ? r : row;
+                                    col = take ? w : col;
                                 }
                                 y[ow] = m;
                                 arg[ow] = row * inW + col;
@@ -271,23 +284,100 @@ internal static unsafe class PoolSimd
         var nan = Vector256<float>.Zero;
         int w = 0;
         for (; w <= inW - Vector256<float>.Count; w += Vector256<float>.Count)
+            ColumnMax256At(x, inW, hs, he, colMax, colRow, w, ref nan);
+        // The last partial vector again as a whole one ending at the row's end (columns are independent).
+        if (w < inW && inW >= Vector256<float>.Count)
         {
-            var m = Vector256.Load(x + (long)hs * inW + w);
-            var r = Vector256.Create(hs);
-            nan |= ~Vector256.Equals(m, m);
-            for (int h = hs + 1; h < he; h++)
-            {
-                var v = Vector256.Load(x + (long)h * inW + w);
-                var take = Vector256.GreaterThan(v, m);
-                m = Vector256.ConditionalSelect(take, v, m);
-                r = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(h), r);
-                nan |= ~Vector256.Equals(v, v);
-            }
-            m.Store(colMax + w);
-            r.Store(colRow + w);
+            ColumnMax256At(x, inW, hs, he, colMax, colRow, inW - Vector256<float>.Count, ref nan);
+            w = inW;
         }
         bool tailNaN = ColumnMaxScalar(x, inW, hs, he, colMax, colRow, w);
         return tailNaN || nan != Vector256<float>.Zero;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnMax256At(float* x, int inW, int hs, int he, float* colMax, int* colRow, int w, ref Vector256<float> nan)
+    {
+        var m = Vector256.Load(x + (long)hs * inW + w);
+        var r = Vector256.Create(hs);
+        nan |= ~Vector256.Equals(m, m);
+        for (int h = hs + 1; h < he; h++)
+        {
+            var v = Vector256.Load(x + (long)h * inW + w);
+            var take = Vector256.GreaterThan(v, m);
+            m = Vector256.ConditionalSelect(take, v, m);
+            r = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(h), r);
+            nan |= ~Vector256.Equals(v, v);
+        }
+        m.Store(colMax + w);
+        r.Store(colRow + w);
+    }
+
+    /// <summary>
+    /// The outputs [<paramref name="start"/>, <paramref name="end"/>) whose windows lie wholly inside the row (no padding,
+    /// no clipping); false when the vector paths below cannot run or there are fewer than eight of them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Interior<T>(out int start, out int end) where T : struct, IPool2dConfig
+    {
+        int s = T.StrideWidth, p = T.PadLeft;
+        start = (p + s - 1) / s;
+        end = T.InWidth + p < T.KernelWidth ? 0 : Math.Min(T.OutWidth, (T.InWidth - T.KernelWidth + p) / s + 1);
+        return Avx2.IsSupported && VectorEnabled && end - start >= Vector256<float>.Count;
+    }
+
+    /// <summary>Test switch: false keeps the horizontal passes scalar.</summary>
+    internal static bool VectorEnabled = true;
+
+    /// <summary>Window columns w·S − P + j of eight outputs from <paramref name="ow"/> on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> FirstColumns<T>(int ow) where T : struct, IPool2dConfig =>
+        Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * T.StrideWidth + Vector256.Create(ow * T.StrideWidth - T.PadLeft);
+
+    /// <summary>
+    /// y[ow] = max over the window of rowMax for the outputs [start, end) (at least eight; NaN-propagating, as
+    /// <see cref="Math.Max(float, float)"/>); returns <paramref name="end"/>.
+    /// </summary>
+    public static int WindowMax256<T>(float* rowMax, int start, int end, float* y) where T : struct, IPool2dConfig
+    {
+        for (int ow = start; ; ow += 8)
+        {
+            if (ow + 8 > end) ow = end - 8; // the last partial group again as a whole one (the outputs are independent)
+            Vector256<int> columns = FirstColumns<T>(ow);
+            Vector256<float> m = Avx2.GatherVector256(rowMax, columns, 4);
+            for (int j = 1; j < T.KernelWidth; j++)
+                m = Vector256.Max(m, Avx2.GatherVector256(rowMax, columns + Vector256.Create(j), 4));
+            Vector256.Store(m, y + ow);
+            if (ow + 8 == end) return end;
+        }
+    }
+
+    /// <summary>
+    /// As the training pass's scalar loop for the outputs [start, end) (at least eight): the window's largest column
+    /// maximum, the smaller row then the smaller column among equals; y and the flat index row·InWidth + column.
+    /// </summary>
+    public static int WindowArgMax256<T>(float* colMax, int* colRow, int start, int end, float* y, int* arg) where T : struct, IPool2dConfig
+    {
+        for (int ow = start; ; ow += 8)
+        {
+            if (ow + 8 > end) ow = end - 8; // as above
+            Vector256<int> columns = FirstColumns<T>(ow), col = columns;
+            Vector256<float> m = Avx2.GatherVector256(colMax, columns, 4);
+            Vector256<int> row = Avx2.GatherVector256(colRow, columns, 4);
+            for (int j = 1; j < T.KernelWidth; j++)
+            {
+                Vector256<int> c = columns + Vector256.Create(j);
+                Vector256<float> v = Avx2.GatherVector256(colMax, c, 4);
+                Vector256<int> r = Avx2.GatherVector256(colRow, c, 4);
+                Vector256<int> take = Vector256.GreaterThan(v, m).AsInt32() | (Vector256.Equals(v, m).AsInt32() & Vector256.LessThan(r, row));
+                m = Vector256.ConditionalSelect(take.AsSingle(), v, m);
+                row = Vector256.ConditionalSelect(take, r, row);
+                col = Vector256.ConditionalSelect(take, c, col);
+            }
+            Vector256.Store(m, y + ow);
+            Vector256.Store(row * T.InWidth + col, arg + ow);
+            if (ow + 8 == end) return end;
+        }
     }
 
     public static bool ColumnMaxScalar(float* x, int inW, int hs, int he, float* colMax, int* colRow, int start)

@@ -89,6 +89,34 @@ public unsafe class PoolingKernelTests
         public static int PadTop => 2; public static int PadLeft => 2; public static int PadBottom => 2; public static int PadRight => 2; public static bool CountIncludePad => true;
     }
 
+    private struct K3S2Wide : IAvgPool2dConfig // AlexNet's pool1 width: the eight-output vector groups, the last one overlapping
+    {
+        public static int Channels => 2; public static int InHeight => 11; public static int InWidth => 55; public static int OutHeight => 5; public static int OutWidth => 27;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 2; public static int StrideWidth => 2;
+        public static int PadTop => 0; public static int PadLeft => 0; public static int PadBottom => 0; public static int PadRight => 0; public static bool CountIncludePad => true;
+    }
+
+    private struct K3S2PadWide : IAvgPool2dConfig // padded first window outside the vector groups
+    {
+        public static int Channels => 2; public static int InHeight => 9; public static int InWidth => 40; public static int OutHeight => 5; public static int OutWidth => 20;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 2; public static int StrideWidth => 2;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int PadBottom => 1; public static int PadRight => 1; public static bool CountIncludePad => true;
+    }
+
+    private struct K2S3Wide : IAvgPool2dConfig // stride 3 across 17 outputs
+    {
+        public static int Channels => 1; public static int InHeight => 7; public static int InWidth => 50; public static int OutHeight => 2; public static int OutWidth => 17;
+        public static int KernelHeight => 2; public static int KernelWidth => 2; public static int StrideHeight => 3; public static int StrideWidth => 3;
+        public static int PadTop => 0; public static int PadLeft => 0; public static int PadBottom => 0; public static int PadRight => 0; public static bool CountIncludePad => true;
+    }
+
+    private struct K4S2AsymWide : IAvgPool2dConfig // both edges clipped by padding, 19 whole windows between
+    {
+        public static int Channels => 1; public static int InHeight => 6; public static int InWidth => 41; public static int OutHeight => 3; public static int OutWidth => 21;
+        public static int KernelHeight => 2; public static int KernelWidth => 4; public static int StrideHeight => 2; public static int StrideWidth => 2;
+        public static int PadTop => 0; public static int PadLeft => 1; public static int PadBottom => 0; public static int PadRight => 2; public static bool CountIncludePad => false;
+    }
+
     private struct Large : IAvgPool2dConfig // big enough to run on several threads
     {
         public static int Channels => 16; public static int InHeight => 32; public static int InWidth => 33; public static int OutHeight => 16; public static int OutWidth => 17;
@@ -114,6 +142,7 @@ public unsafe class PoolingKernelTests
     {
         nameof(K1S1), nameof(K2S2), nameof(K3S2), nameof(K3S1Pad1), nameof(K3S1Pad1Exclude), nameof(SameExclude),
         nameof(SameInclude), nameof(K5x2S3x1), nameof(K4S3x2Asym), nameof(PadOnlyExclude), nameof(PadOnlyInclude),
+        nameof(K3S2Wide), nameof(K3S2PadWide), nameof(K2S3Wide), nameof(K4S2AsymWide),
     };
 
     public static TheoryData<string, int> Cases()
@@ -149,6 +178,10 @@ public unsafe class PoolingKernelTests
             case nameof(K4S3x2Asym): check.Run<K4S3x2Asym>(batch); break;
             case nameof(PadOnlyExclude): check.Run<PadOnlyExclude>(batch); break;
             case nameof(PadOnlyInclude): check.Run<PadOnlyInclude>(batch); break;
+            case nameof(K3S2Wide): check.Run<K3S2Wide>(batch); break;
+            case nameof(K3S2PadWide): check.Run<K3S2PadWide>(batch); break;
+            case nameof(K2S3Wide): check.Run<K2S3Wide>(batch); break;
+            case nameof(K4S2AsymWide): check.Run<K4S2AsymWide>(batch); break;
             default: throw new ArgumentException("unknown config " + config);
         }
     }
