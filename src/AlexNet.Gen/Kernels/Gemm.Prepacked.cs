@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace AlexNet.Gen.Kernels;
 
@@ -42,20 +43,28 @@ public static partial class Gemm
     }
 
     /// <summary>Columns of a packed B̃ panel (the micro-kernel's NR) at the current SIMD width.</summary>
-    internal static int PanelWidth => VectorWidth switch
+    internal static int PanelWidth
     {
-        16 => Kernel12x32.NR,
-        8 => Kernel6x16.NR,
-        _ => Kernel4x4.NR,
-    };
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => VectorWidth switch
+        {
+            16 => Kernel12x32.NR,
+            8 => Kernel6x16.NR,
+            _ => Kernel4x4.NR,
+        };
+    }
 
     /// <summary>Rows of a K slice (the micro-kernel's KC, or the test override) at the current SIMD width.</summary>
-    internal static int SliceDepth => VectorWidth switch
+    internal static int SliceDepth
     {
-        16 => BlockK<Kernel12x32>(),
-        8 => BlockK<Kernel6x16>(),
-        _ => BlockK<Kernel4x4>(),
-    };
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => VectorWidth switch
+        {
+            16 => BlockK<Kernel12x32>(),
+            8 => BlockK<Kernel6x16>(),
+            _ => BlockK<Kernel4x4>(),
+        };
+    }
 
     /// <summary>n rounded up to whole panels: the row length of every K slice of a packed op(B).</summary>
     internal static int PackedBWidth(int n) => RoundUp(n, PanelWidth);
@@ -68,6 +77,7 @@ public static partial class Gemm
     /// <see cref="PackedBWidth"/>(n) columns sits. The next <see cref="PanelWidth"/> − column % PanelWidth columns of
     /// that row follow it; the same columns of the next row of the K slice are <see cref="PanelWidth"/> floats on.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // per 8 tiles of a Winograd input transform
     internal static nint PackedBOffset(int row, int column, int k, int paddedN)
     {
         int kc = SliceDepth, nr = PanelWidth;
