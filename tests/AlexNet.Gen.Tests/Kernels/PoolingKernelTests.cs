@@ -368,6 +368,77 @@ public unsafe class PoolingKernelTests
         }
     }
 
+    public static TheoryData<string> WideConfigs() => new(nameof(K3S2Wide), nameof(K3S2PadWide), nameof(K2S3Wide), nameof(K4S2AsymWide));
+
+    [Theory, MemberData(nameof(WideConfigs))]
+    public void MaxPoolWindowsHoldingANaNGiveNaNOnEveryPath(string config) => Dispatch(config, 2, new NaNWindowCheck());
+
+    private sealed class NaNWindowCheck : ICheck
+    {
+        public void Run<T>(int batch) where T : struct, IAvgPool2dConfig
+        {
+            var shape = ShapeOf<T>();
+            float[] x = ToFloat(Uniform(batch * shape.InSize, -1, 1, 31));
+            for (int i = 5; i < x.Length; i += 97) x[i] = float.NaN; // some rows meet a NaN, others do not
+            // The windows holding a NaN: the maximum of an indicator; the others: the maximum of the rest.
+            double[] holdsNaN = Ref.MaxPoolForward(x.Select(v => float.IsNaN(v) ? 1.0 : 0.0).ToArray(), batch, shape, out _);
+            double[] expected = Ref.MaxPoolForward(x.Select(v => float.IsNaN(v) ? -2.0 : v).ToArray(), batch, shape, out _);
+            Assert.Contains(holdsNaN, v => v > 0);
+            Assert.Contains(holdsNaN, v => v == 0);
+
+            var y = new float[expected.Length];
+            var yTraining = new float[expected.Length];
+            var argmax = new int[expected.Length];
+            MaxPool2d.Forward<T>(x, y, batch);
+            MaxPool2d.ForwardTraining<T>(x, yTraining, argmax, batch);
+            for (int o = 0; o < expected.Length; o++)
+            {
+                if (holdsNaN[o] > 0)
+                {
+                    Assert.True(float.IsNaN(y[o]), $"{typeof(T).Name} inference output {o} should be NaN");
+                    Assert.True(float.IsNaN(yTraining[o]), $"{typeof(T).Name} training output {o} should be NaN");
+                }
+                else
+                {
+                    Assert.Equal((float)expected[o], y[o]);
+                    Assert.Equal((float)expected[o], yTraining[o]);
+                }
+            }
+        }
+    }
+
+    [Theory, MemberData(nameof(WideConfigs))]
+    public void MaxPoolVectorAndScalarWindowPassesAgree(string config) => Dispatch(config, 3, new VectorScalarCheck());
+
+    private sealed class VectorScalarCheck : ICheck
+    {
+        public void Run<T>(int batch) where T : struct, IAvgPool2dConfig
+        {
+            var shape = ShapeOf<T>();
+            // Three distinct values: most windows hold several maxima, so the tie rule decides most indices.
+            float[] x = ToFloat(Uniform(batch * shape.InSize, 0, 3, 41).Select(Math.Floor).ToArray());
+            var results = new (float[] Y, float[] YTraining, int[] Argmax)[2];
+            try
+            {
+                for (int path = 0; path < 2; path++)
+                {
+                    PoolSimd.VectorEnabled = path == 1;
+                    var r = (Y: new float[batch * shape.OutSize], YTraining: new float[batch * shape.OutSize], Argmax: new int[batch * shape.OutSize]);
+                    MaxPool2d.Forward<T>(x, r.Y, batch);
+                    MaxPool2d.ForwardTraining<T>(x, r.YTraining, r.Argmax, batch);
+                    results[path] = r;
+                }
+            }
+            finally
+            {
+                PoolSimd.VectorEnabled = true;
+            }
+            Assert.Equal(results[0].Y, results[1].Y);
+            Assert.Equal(results[0].YTraining, results[1].YTraining);
+            Assert.Equal(results[0].Argmax, results[1].Argmax);
+        }
+    }
+
     [Fact]
     public void MaxPoolWindowInsidePaddingGivesZeroAndNoGradient()
     {
