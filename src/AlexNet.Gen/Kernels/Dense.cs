@@ -48,14 +48,30 @@ public static class Dense
         }
 
         int gemmLanes = Gemm.ChooseLanes(batch, outF, inF);
-        float[] packA = workspace.GetArray(Gemm.SlotPackA, gemmLanes * Gemm.PackASize(batch, inF));
-        float[] packB = workspace.GetArray(Gemm.SlotPackB, gemmLanes * Gemm.PackBSize(outF, inF));
-        fixed (float* px = input)
-        fixed (float* pw = weight)
-        fixed (float* py = output)
-        fixed (float* pa = packA)
-        fixed (float* pp = packB)
-            Gemm.MultiplyCore(false, true, batch, outF, inF, px, inF, pw, inF, py, outF, false, pa, pp, gemmLanes);
+        if (Gemm.UsesRowStreaming(outF, batch, inF))
+        {
+            // W read in place, Yᵀ = W·Xᵀ (Gemm.RowStreaming.cs): no transposed copy of the weight.
+            var (packedSize, transposedSize) = Gemm.RowStreamingSizes(outF, batch, inF);
+            float[] transposed = workspace.GetArray(Gemm.SlotPackA, transposedSize);
+            float[] packed = workspace.GetArray(Gemm.SlotPackB, packedSize);
+            fixed (float* px = input)
+            fixed (float* pw = weight)
+            fixed (float* py = output)
+            fixed (float* pt = transposed)
+            fixed (float* pp = packed)
+                Gemm.MultiplyRowStreaming(outF, batch, inF, pw, px, py, pp, pt, gemmLanes);
+        }
+        else
+        {
+            float[] packA = workspace.GetArray(Gemm.SlotPackA, gemmLanes * Gemm.PackASize(batch, inF));
+            float[] packB = workspace.GetArray(Gemm.SlotPackB, gemmLanes * Gemm.PackBSize(outF, inF));
+            fixed (float* px = input)
+            fixed (float* pw = weight)
+            fixed (float* py = output)
+            fixed (float* pa = packA)
+            fixed (float* pp = packB)
+                Gemm.MultiplyCore(false, true, batch, outF, inF, px, inF, pw, inF, py, outF, false, pa, pp, gemmLanes);
+        }
         if (T.HasBias)
             for (int n = 0; n < batch; n++)
             {

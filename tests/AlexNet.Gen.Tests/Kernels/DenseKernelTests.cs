@@ -53,7 +53,7 @@ public class DenseKernelTests
     }
 
     public static IEnumerable<object[]> ConfigBatchWidth() =>
-        from c in Configs from batch in new[] { 1, 5 } from width in GemmTestScope.Widths select new object[] { c, batch, width };
+        from c in Configs from batch in new[] { 1, 5, 37 } from width in GemmTestScope.Widths select new object[] { c, batch, width };
 
     private sealed record Data(int In, int Out, bool HasBias, int Batch, float[] X, float[] W, float[] B, float[] Dy)
     {
@@ -133,6 +133,7 @@ public class DenseKernelTests
     [Theory]
     [InlineData(1, 8)]
     [InlineData(5, 8)]
+    [InlineData(37, 8)]
     [InlineData(1, 1)]
     [InlineData(5, 16)]
     [InlineData(1, 16)]
