@@ -260,23 +260,33 @@ internal static unsafe class PoolSimd
         var nan = Vector512<float>.Zero;
         int w = 0;
         for (; w <= inW - Vector512<float>.Count; w += Vector512<float>.Count)
+            ColumnMax512At(x, inW, hs, he, colMax, colRow, w, ref nan);
+        // As ColumnMax256: the last partial vector again as a whole one.
+        if (w < inW && inW >= Vector512<float>.Count)
         {
-            var m = Vector512.Load(x + (long)hs * inW + w);
-            var r = Vector512.Create(hs);
-            nan |= ~Vector512.Equals(m, m);
-            for (int h = hs + 1; h < he; h++)
-            {
-                var v = Vector512.Load(x + (long)h * inW + w);
-                var take = Vector512.GreaterThan(v, m);
-                m = Vector512.ConditionalSelect(take, v, m);
-                r = Vector512.ConditionalSelect(take.AsInt32(), Vector512.Create(h), r);
-                nan |= ~Vector512.Equals(v, v);
-            }
-            m.Store(colMax + w);
-            r.Store(colRow + w);
+            ColumnMax512At(x, inW, hs, he, colMax, colRow, inW - Vector512<float>.Count, ref nan);
+            w = inW;
         }
         bool tailNaN = ColumnMaxScalar(x, inW, hs, he, colMax, colRow, w);
         return tailNaN || nan != Vector512<float>.Zero;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnMax512At(float* x, int inW, int hs, int he, float* colMax, int* colRow, int w, ref Vector512<float> nan)
+    {
+        var m = Vector512.Load(x + (long)hs * inW + w);
+        var r = Vector512.Create(hs);
+        nan |= ~Vector512.Equals(m, m);
+        for (int h = hs + 1; h < he; h++)
+        {
+            var v = Vector512.Load(x + (long)h * inW + w);
+            var take = Vector512.GreaterThan(v, m);
+            m = Vector512.ConditionalSelect(take, v, m);
+            r = Vector512.ConditionalSelect(take.AsInt32(), Vector512.Create(h), r);
+            nan |= ~Vector512.Equals(v, v);
+        }
+        m.Store(colMax + w);
+        r.Store(colRow + w);
     }
 
     public static bool ColumnMax256(float* x, int inW, int hs, int he, float* colMax, int* colRow)
