@@ -214,8 +214,7 @@ public static partial class Conv2d
         int tiles = count * plan.TilesPerSample, inG = g.InPerGroup, outG = g.OutPerGroup;
         int vSize = Gemm.PackedBSize(inG, tiles);
         float* padded = v + plan.TransformedTiles;
-        if (plan.Kernel == 5) TransformInput5(g, plan, x, tiles, v, vSize, padded);
-        else TransformInput(g, plan, x, tiles, v, vSize, padded);
+        TransformInput(g, plan, x, tiles, v, vSize, padded);
         for (int xi = 0; xi < plan.Elements; xi++)
             Gemm.MultiplyPrepacked(outG, tiles, inG, u + (nint)xi * outG * inG, inG, v + (nint)xi * vSize,
                 m + (nint)xi * outG * tiles, tiles, false, packA, gemmLanes);
@@ -224,24 +223,32 @@ public static partial class Conv2d
     }
 
     /// <summary>
-    /// V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 4×4 input patch in channel c, into the packed layout, or with
-    /// <paramref name="plainStride"/> into plain rows of that many floats (the weight gradient's operand).
+    /// V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 4×4 (5×5 kernels: 6×6) input patch in channel c, into the packed layout, or
+    /// with <paramref name="plainStride"/> into plain rows of that many floats (the weight gradient's operand).
     /// </summary>
     [SkipLocalsInit]
     private static unsafe void TransformInput(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize,
         float* padded, int plainStride = 0)
     {
-        int* patch = stackalloc int[16];
+        // Sized for the 6×6 patches of F(2×2, 5×5); the 4×4 ones use the first 16 entries.
+        int* patch = stackalloc int[36];
         int* lanes = stackalloc int[16];
-        Vector256<int>* index = stackalloc Vector256<int>[16];
-        Vector256<float>* mask = stackalloc Vector256<float>[16];
-        Vector256<float>* col = stackalloc Vector256<float>[16];
-        var body = new InputTransform3
+        Vector256<int>* index = stackalloc Vector256<int>[36];
+        Vector256<float>* mask = stackalloc Vector256<float>[36];
+        Vector256<float>* scratch = stackalloc Vector256<float>[3 * 36];
+        var input = PatchOperands.Prepare(g, plan, plan.Kernel + 1, x, tiles, padded, patch, index, mask, lanes);
+        var output = new TransformDestination(v, vSize, g.InPerGroup, tiles, plainStride);
+        bool channelsOuter = plainStride > 0;
+        if (plan.Kernel == 5)
         {
-            In = PatchOperands.Prepare(g, plan, 4, x, tiles, padded, patch, index, mask, lanes),
-            Out = new TransformDestination(v, vSize, g.InPerGroup, tiles, plainStride), Col = col,
-        };
-        ForEachTileGroup(plan, tiles, g.InPerGroup, channelsOuter: plainStride > 0, ref body);
+            var body = new InputTransform5 { In = input, Out = output, Scratch = scratch };
+            ForEachTileGroup(plan, tiles, g.InPerGroup, channelsOuter, ref body);
+        }
+        else
+        {
+            var body = new InputTransform3 { In = input, Out = output, Col = scratch };
+            ForEachTileGroup(plan, tiles, g.InPerGroup, channelsOuter, ref body);
+        }
     }
 
     private unsafe struct InputTransform3 : ITileTransform

@@ -107,24 +107,6 @@ public static partial class Conv2d
         o[5 * outStride] = four * a1 - five * a3 + a5;
     }
 
-    /// <summary>V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 6×6 input patch in channel c, packed or plain as <see cref="TransformInput"/>.</summary>
-    [SkipLocalsInit]
-    private static unsafe void TransformInput5(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize,
-        float* padded, int plainStride = 0)
-    {
-        int* patch = stackalloc int[36];
-        int* lanes = stackalloc int[16];
-        Vector256<int>* index = stackalloc Vector256<int>[36];
-        Vector256<float>* mask = stackalloc Vector256<float>[36];
-        Vector256<float>* scratch = stackalloc Vector256<float>[3 * 36];
-        var body = new InputTransform5
-        {
-            In = PatchOperands.Prepare(g, plan, 6, x, tiles, padded, patch, index, mask, lanes),
-            Out = new TransformDestination(v, vSize, g.InPerGroup, tiles, plainStride), Scratch = scratch,
-        };
-        ForEachTileGroup(plan, tiles, g.InPerGroup, channelsOuter: plainStride > 0, ref body);
-    }
-
     private unsafe struct InputTransform5 : ITileTransform
     {
         public PatchOperands In;

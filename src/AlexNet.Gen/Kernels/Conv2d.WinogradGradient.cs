@@ -44,8 +44,7 @@ public static partial class Conv2d
         int vPlane = inG * stride, mPlane = outG * stride;
         // The padded copy of the input follows the largest block's transformed tiles (WeightGradientSizes).
         float* padded = v + (nint)plan.Elements * inG * TileStride(plan.Block * plan.TilesPerSample);
-        if (plan.Kernel == 5) TransformInput5(g, plan, x, tiles, v, vPlane, padded, stride);
-        else TransformInput(g, plan, x, tiles, v, vPlane, padded, stride);
+        TransformInput(g, plan, x, tiles, v, vPlane, padded, stride);
         TransformOutputGradient(g, plan, dy, tiles, dm, stride, dm + (nint)plan.Elements * outG * TileStride(plan.Block * plan.TilesPerSample));
         for (int xi = 0; xi < plan.Elements; xi++)
             Gemm.MultiplyCore(false, true, outG, inG, tiles, dm + (nint)xi * mPlane, stride, v + (nint)xi * vPlane, stride,

@@ -64,8 +64,8 @@ public static partial class Gemm
 
         public void Run(int start, int end)
         {
-            const int mr = 6, nr = 16;
-            int* rows = stackalloc int[mr];
+            int mr = IndirectAKernel6x16.MR, nr = IndirectAKernel6x16.NR;
+            int* rows = stackalloc int[IndirectAKernel6x16.MR];
             int kc = SliceDepth;
             for (int lane = start; lane < end; lane++)
             {

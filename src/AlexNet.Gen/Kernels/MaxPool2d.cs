@@ -74,6 +74,9 @@ public static class MaxPool2d
             // Separable: the column-wise max over the window's rows (vectorized across the row), then the max over
             // each window's columns of that row. KH + KW work per output instead of KH·KW.
             Span<float> rowMax = PoolGeometry.ScratchRow(inW);
+            // Outputs [w0, w1) have whole windows: those go eight at a time, the scalar loop does the clipped ones.
+            bool whole = PoolSimd.Interior<T>(out int w0, out int w1);
+            fixed (float* pRow = rowMax)
             for (int plane = start; plane < end; plane++)
             {
                 float* x = Input + (long)plane * inH * inW;
@@ -89,13 +92,10 @@ public static class MaxPool2d
                     new ReadOnlySpan<float>(x + (long)hs * inW, inW).CopyTo(rowMax);
                     for (int h = hs + 1; h < he; h++)
                         TensorPrimitives.Max(rowMax, new ReadOnlySpan<float>(x + (long)h * inW, inW), rowMax);
-                    // Whole windows eight at a time; the scalar loop does the clipped ones and the rest.
-                    int v0 = 0, v1 = 0;
-                    fixed (float* pRow = rowMax)
-                        if (PoolSimd.Interior<T>(out v0, out int vEnd)) v1 = PoolSimd.WindowMax256<T>(pRow, v0, vEnd, y);
+                    if (whole) PoolSimd.WindowMax256<T>(pRow, w0, w1, y);
                     for (int ow = 0; ow < outW; ow++)
                     {
-                        if (ow == v0 && v1 > v0) ow = v1;
+                        if (whole && ow == w0) ow = w1;
                         if (ow >= outW) break;
                         PoolGeometry.Clip(ow, T.StrideWidth, T.PadLeft, T.KernelWidth, inW, out int ws, out int we);
                         if (ws >= we)
@@ -129,6 +129,7 @@ public static class MaxPool2d
             fixed (float* colMax = scratch)
             {
                 int* colRow = (int*)(colMax + inW);
+                bool whole = PoolSimd.Interior<T>(out int w0, out int w1); // as in Forward
                 for (int plane = start; plane < end; plane++)
                 {
                     float* x = Input + (long)plane * inH * inW;
@@ -145,13 +146,12 @@ public static class MaxPool2d
                             continue;
                         }
                         bool sawNaN = PoolSimd.ColumnMax(x, inW, hs, he, colMax, colRow);
-                        // Whole windows eight at a time (no NaN: then every window is rescanned below).
-                        int v0 = 0, v1 = 0;
-                        if (!sawNaN && PoolSimd.Interior<T>(out v0, out int vEnd))
-                            v1 = PoolSimd.WindowArgMax256<T>(colMax, colRow, v0, vEnd, y, arg);
+                        // A row that meets a NaN rescans every window below.
+                        bool vector = whole && !sawNaN;
+                        if (vector) PoolSimd.WindowArgMax256<T>(colMax, colRow, w0, w1, y, arg);
                         for (int ow = 0; ow < outW; ow++)
                         {
-                            if (ow == v0 && v1 > v0) ow = v1;
+                            if (vector && ow == w0) ow = w1;
                             if (ow >= outW) break;
                             PoolGeometry.Clip(ow, T.StrideWidth, T.PadLeft, T.KernelWidth, inW, out int ws, out int we);
                             if (ws >= we)
@@ -346,9 +346,9 @@ internal static unsafe class PoolSimd
 
     /// <summary>
     /// y[ow] = max over the window of rowMax for the outputs [start, end) (at least eight; NaN-propagating, as
-    /// <see cref="Math.Max(float, float)"/>); returns <paramref name="end"/>.
+    /// <see cref="Math.Max(float, float)"/>).
     /// </summary>
-    public static int WindowMax256<T>(float* rowMax, int start, int end, float* y) where T : struct, IPool2dConfig
+    public static void WindowMax256<T>(float* rowMax, int start, int end, float* y) where T : struct, IPool2dConfig
     {
         for (int ow = start; ; ow += 8)
         {
@@ -358,7 +358,7 @@ internal static unsafe class PoolSimd
             for (int j = 1; j < T.KernelWidth; j++)
                 m = Vector256.Max(m, Avx2.GatherVector256(rowMax, columns + Vector256.Create(j), 4));
             Vector256.Store(m, y + ow);
-            if (ow + 8 == end) return end;
+            if (ow + 8 == end) return;
         }
     }
 
@@ -366,7 +366,7 @@ internal static unsafe class PoolSimd
     /// As the training pass's scalar loop for the outputs [start, end) (at least eight): the window's largest column
     /// maximum, the smaller row then the smaller column among equals; y and the flat index row·InWidth + column.
     /// </summary>
-    public static int WindowArgMax256<T>(float* colMax, int* colRow, int start, int end, float* y, int* arg) where T : struct, IPool2dConfig
+    public static void WindowArgMax256<T>(float* colMax, int* colRow, int start, int end, float* y, int* arg) where T : struct, IPool2dConfig
     {
         for (int ow = start; ; ow += 8)
         {
@@ -386,7 +386,7 @@ internal static unsafe class PoolSimd
             }
             Vector256.Store(m, y + ow);
             Vector256.Store(row * T.InWidth + col, arg + ow);
-            if (ow + 8 == end) return end;
+            if (ow + 8 == end) return;
         }
     }
 
