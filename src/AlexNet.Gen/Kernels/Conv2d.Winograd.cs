@@ -235,7 +235,7 @@ public static partial class Conv2d
         int* lanes = stackalloc int[16];
         Vector256<int>* index = stackalloc Vector256<int>[36];
         Vector256<float>* mask = stackalloc Vector256<float>[36];
-        Vector256<float>* scratch = stackalloc Vector256<float>[3 * 36];
+        Vector256<float>* scratch = stackalloc Vector256<float>[36];
         var input = PatchOperands.Prepare(g, plan, plan.Kernel + 1, x, tiles, padded, patch, index, mask, lanes);
         var output = new TransformDestination(v, vSize, g.InPerGroup, tiles, plainStride);
         bool channelsOuter = plainStride > 0;

@@ -93,25 +93,25 @@ public static partial class Conv2d
     private static unsafe double Tap(float* wg, bool flipped, int inG, int k, int c, int e) =>
         flipped ? wg[((nint)c * inG + k) * 25 + e] : wg[((nint)k * inG + c) * 25 + e];
 
-    /// <summary>o = Bᵀ·a for six vectors a[0], a[stride], … (one column or row of a 6×6 tile).</summary>
+    /// <summary>o[q·stride] = (Bᵀ·a)[q] for the six vectors a0..a5 (one column or row of a 6×6 tile).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void InputTransform6(Vector256<float>* a, int stride, Vector256<float>* o, int outStride)
+    private static unsafe void InputTransform6(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+        Vector256<float> a4, Vector256<float> a5, float* o, nint stride)
     {
-        Vector256<float> a0 = a[0], a1 = a[stride], a2 = a[2 * stride], a3 = a[3 * stride], a4 = a[4 * stride], a5 = a[5 * stride];
         Vector256<float> four = Vector256.Create(4f), five = Vector256.Create(5f), two = Vector256.Create(2f);
-        o[0] = four * a0 - five * a2 + a4;
-        o[outStride] = (a3 + a4) - four * (a1 + a2);
-        o[2 * outStride] = (a4 - a3) + four * (a1 - a2);
-        o[3 * outStride] = (a4 - a2) + two * (a3 - a1);
-        o[4 * outStride] = (a4 - a2) - two * (a3 - a1);
-        o[5 * outStride] = four * a1 - five * a3 + a5;
+        Vector256.Store(four * a0 - five * a2 + a4, o);
+        Vector256.Store((a3 + a4) - four * (a1 + a2), o + stride);
+        Vector256.Store((a4 - a3) + four * (a1 - a2), o + 2 * stride);
+        Vector256.Store((a4 - a2) + two * (a3 - a1), o + 3 * stride);
+        Vector256.Store((a4 - a2) - two * (a3 - a1), o + 4 * stride);
+        Vector256.Store(four * a1 - five * a3 + a5, o + 5 * stride);
     }
 
     private unsafe struct InputTransform5 : ITileTransform
     {
         public PatchOperands In;
         public TransformDestination Out;
-        /// <summary>The patch, its columns through Bᵀ and the result: 36 vectors each.</summary>
+        /// <summary>The patch's columns through Bᵀ: 36 vectors.</summary>
         public Vector256<float>* Scratch;
 
         public readonly void PrepareGathers(int t0) => In.PrepareGathers(t0);
@@ -121,12 +121,20 @@ public static partial class Conv2d
         public readonly void Run(in PatchSource source, int c, int t0)
         {
             float* xc = In.Channel(c), pc = In.ChannelCopy(c), dst = Out.At(c, t0);
-            Vector256<float>* d = Scratch, columns = Scratch + 36, result = Scratch + 72;
-            for (int e = 0; e < 36; e++) d[e] = In.Fetch(source, xc, pc, e);
-            // Bᵀ on each column (elements 6 apart), then B on each row of that.
-            for (int j = 0; j < 6; j++) InputTransform6(d + j, 6, columns + j, 6);
-            for (int i = 0; i < 6; i++) InputTransform6(columns + 6 * i, 1, result + 6 * i, 1);
-            for (int e = 0; e < 36; e++) Vector256.Store(result[e], dst + (nint)e * Out.VSize);
+            float* columns = (float*)Scratch;
+            nint vSize = Out.VSize;
+            // Bᵀ on each column straight from the patch (elements 6 apart), then B on each row of that straight into V:
+            // only the 36 intermediate vectors pass through memory (the patch and the result each took a round trip
+            // through scratch too, and the stores were the transform's bottleneck).
+            for (int j = 0; j < 6; j++)
+                InputTransform6(In.Fetch(source, xc, pc, j), In.Fetch(source, xc, pc, 6 + j), In.Fetch(source, xc, pc, 12 + j),
+                    In.Fetch(source, xc, pc, 18 + j), In.Fetch(source, xc, pc, 24 + j), In.Fetch(source, xc, pc, 30 + j), columns + 8 * j, 48);
+            for (int i = 0; i < 6; i++)
+            {
+                float* row = columns + 48 * i;
+                InputTransform6(Vector256.Load(row), Vector256.Load(row + 8), Vector256.Load(row + 16), Vector256.Load(row + 24),
+                    Vector256.Load(row + 32), Vector256.Load(row + 40), dst + 6 * i * vSize, vSize);
+            }
         }
     }
 
@@ -134,11 +142,9 @@ public static partial class Conv2d
     [SkipLocalsInit]
     private static unsafe void TransformOutput5(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y)
     {
-        int outG = g.OutPerGroup, plane = outG * tiles;
+        int outG = g.OutPerGroup;
+        nint plane = (nint)outG * tiles;
         float* rows = TileRows(g, plan, m, tiles);
-        Vector256<float>* top = stackalloc Vector256<float>[6];
-        Vector256<float>* bottom = stackalloc Vector256<float>[6];
-        Vector256<float> two = Vector256.Create(2f);
         // Channel by channel, so the 36 product planes are read as 36 sequential streams.
         for (int k = 0; k < outG; k++)
         {
@@ -147,21 +153,36 @@ public static partial class Conv2d
             for (int t0 = 0; t0 < tiles; t0 += 8)
             {
                 float* mk = m + (nint)k * tiles + t0;
-                // Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1] down each column, then along the two rows.
-                for (int j = 0; j < 6; j++)
-                {
-                    Vector256<float> m0 = Vector256.Load(mk + (nint)j * plane), m1 = Vector256.Load(mk + (nint)(6 + j) * plane);
-                    Vector256<float> m2 = Vector256.Load(mk + (nint)(12 + j) * plane), m3 = Vector256.Load(mk + (nint)(18 + j) * plane);
-                    Vector256<float> m4 = Vector256.Load(mk + (nint)(24 + j) * plane), m5 = Vector256.Load(mk + (nint)(30 + j) * plane);
-                    top[j] = m0 + m1 + m2 + m3 + m4;
-                    bottom[j] = (m1 - m2) + two * (m3 - m4) + m5;
-                }
-                StoreTileRows(rows, tiles, t0, top[0] + top[1] + top[2] + top[3] + top[4] + b,
-                    (top[1] - top[2]) + two * (top[3] - top[4]) + top[5] + b,
-                    bottom[0] + bottom[1] + bottom[2] + bottom[3] + bottom[4] + b,
-                    (bottom[1] - bottom[2]) + two * (bottom[3] - bottom[4]) + bottom[5] + b);
+                // Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1] down each column (kept in registers), then along the two rows.
+                var (top0, bottom0) = OutputColumn5(mk, plane);
+                var (top1, bottom1) = OutputColumn5(mk + plane, plane);
+                var (top2, bottom2) = OutputColumn5(mk + 2 * plane, plane);
+                var (top3, bottom3) = OutputColumn5(mk + 3 * plane, plane);
+                var (top4, bottom4) = OutputColumn5(mk + 4 * plane, plane);
+                var (top5, bottom5) = OutputColumn5(mk + 5 * plane, plane);
+                StoreTileRows(rows, tiles, t0, OutputRow5(top0, top1, top2, top3, top4) + b,
+                    OutputRow5Second(top1, top2, top3, top4, top5) + b,
+                    OutputRow5(bottom0, bottom1, bottom2, bottom3, bottom4) + b,
+                    OutputRow5Second(bottom1, bottom2, bottom3, bottom4, bottom5) + b);
             }
             CopyTileRows(g, plan, rows, tiles, yk);
         }
     }
+
+    /// <summary>Column j of Aᵀ·M for 8 tiles (mj: element (0, j); rows 6 planes apart).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (Vector256<float> Top, Vector256<float> Bottom) OutputColumn5(float* mj, nint plane)
+    {
+        Vector256<float> m0 = Vector256.Load(mj), m1 = Vector256.Load(mj + 6 * plane), m2 = Vector256.Load(mj + 12 * plane);
+        Vector256<float> m3 = Vector256.Load(mj + 18 * plane), m4 = Vector256.Load(mj + 24 * plane), m5 = Vector256.Load(mj + 30 * plane);
+        return (m0 + m1 + m2 + m3 + m4, (m1 - m2) + Vector256.Create(2f) * (m3 - m4) + m5);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> OutputRow5(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+        Vector256<float> a4) => a0 + a1 + a2 + a3 + a4;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> OutputRow5Second(Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, Vector256<float> a4,
+        Vector256<float> a5) => (a1 - a2) + Vector256.Create(2f) * (a3 - a4) + a5;
 }

@@ -71,11 +71,10 @@ public static partial class Conv2d
         Vector256<int>* index = stackalloc Vector256<int>[4];
         Vector256<float>* mask = stackalloc Vector256<float>[4];
         Vector256<float>* rows = stackalloc Vector256<float>[12];
-        Vector256<float>* o = stackalloc Vector256<float>[6];
         var body = new OutputGradientTransform
         {
             In = PatchOperands.Prepare(OutputMap(g), plan, 2, dy, tiles, padded, patch, index, mask, lanes), Dm = dm, Stride = stride,
-            Plane = (nint)g.OutPerGroup * stride, Rows = rows, O = o,
+            Plane = (nint)g.OutPerGroup * stride, Rows = rows,
         };
         ForEachTileGroup(plan, tiles, g.OutPerGroup, channelsOuter: true, ref body);
     }
@@ -87,7 +86,8 @@ public static partial class Conv2d
         public float* Dm;
         public int Stride;
         public nint Plane;
-        public Vector256<float>* Rows, O;
+        /// <summary>A·dY: n rows of two vectors.</summary>
+        public Vector256<float>* Rows;
 
         public readonly void PrepareGathers(int t0) => In.PrepareGathers(t0);
 
@@ -101,34 +101,31 @@ public static partial class Conv2d
             Vector256<float> y01 = In.Fetch(source, dyk, pk, 1);
             Vector256<float> y10 = In.Fetch(source, dyk, pk, 2);
             Vector256<float> y11 = In.Fetch(source, dyk, pk, 3);
-            // A down the columns: rows[2i + b] = (A·dY)[i, b].
-            SpreadPair(y00, y10, Rows, 2, n);
-            SpreadPair(y01, y11, Rows + 1, 2, n);
-            // Then along each row: dM[i, j] = (row_i · Aᵀ)[j].
+            // A down the columns: rows[2i + b] = (A·dY)[i, b]; then along each row straight into dM: dM[i, j] = (row_i · Aᵀ)[j].
+            float* rows = (float*)Rows;
+            SpreadPair(y00, y10, rows, 16, n);
+            SpreadPair(y01, y11, rows + 8, 16, n);
             for (int i = 0; i < n; i++)
-            {
-                SpreadPair(Rows[2 * i], Rows[2 * i + 1], O, 1, n);
-                for (int j = 0; j < n; j++) Vector256.Store(O[j], dst + (i * n + j) * Plane);
-            }
+                SpreadPair(Vector256.Load(rows + 16 * i), Vector256.Load(rows + 16 * i + 8), dst + i * n * Plane, Plane, n);
         }
     }
 
     /// <summary>o[i·oStride] = A[i, 0]·a + A[i, 1]·b for the n rows of A (n = 4 or 6).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void SpreadPair(Vector256<float> a, Vector256<float> b, Vector256<float>* o, int oStride, int n)
+    private static unsafe void SpreadPair(Vector256<float> a, Vector256<float> b, float* o, nint oStride, int n)
     {
-        o[0] = a;
-        o[oStride] = a + b;
-        o[2 * oStride] = a - b;
+        Vector256.Store(a, o);
+        Vector256.Store(a + b, o + oStride);
+        Vector256.Store(a - b, o + 2 * oStride);
         if (n == 4)
         {
-            o[3 * oStride] = -b;
+            Vector256.Store(-b, o + 3 * oStride);
             return;
         }
         Vector256<float> twice = b + b;
-        o[3 * oStride] = a + twice;
-        o[4 * oStride] = a - twice;
-        o[5 * oStride] = b;
+        Vector256.Store(a + twice, o + 3 * oStride);
+        Vector256.Store(a - twice, o + 4 * oStride);
+        Vector256.Store(b, o + 5 * oStride);
     }
 
     /// <summary>Gᵀ of F(2×2, 3×3), [3 × 4] row-major (G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]).</summary>

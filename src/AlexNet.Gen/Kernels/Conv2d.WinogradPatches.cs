@@ -68,11 +68,15 @@ public static partial class Conv2d
         public readonly float* ChannelCopy(int c) => Padded + c * Plane;
     }
 
-    /// <summary>Where the input transforms write channel c's transformed tiles (<see cref="TransformedColumn"/>).</summary>
+    /// <summary>
+    /// Where the input transforms write channel c's transformed tiles t0..t0+7: the GEMM's packed layout
+    /// (<see cref="Gemm.PackedBOffset(int, int, int, int)"/>, its slice depth and panel width looked up once), or plain
+    /// rows of PlainStride floats.
+    /// </summary>
     private unsafe struct TransformDestination
     {
         public float* V;
-        public int VSize, Channels, PaddedTiles, PlainStride;
+        public int VSize, Channels, PaddedTiles, PlainStride, SliceDepth, PanelWidth;
 
         public TransformDestination(float* v, int vSize, int channels, int tiles, int plainStride)
         {
@@ -81,15 +85,15 @@ public static partial class Conv2d
             Channels = channels;
             PaddedTiles = Gemm.PackedBWidth(tiles);
             PlainStride = plainStride;
+            SliceDepth = Gemm.SliceDepth;
+            PanelWidth = Gemm.PanelWidth;
         }
 
-        public readonly float* At(int c, int t0) => TransformedColumn(V, c, t0, Channels, PaddedTiles, PlainStride);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly float* At(int c, int t0) => PlainStride > 0
+            ? V + (nint)c * PlainStride + t0
+            : V + Gemm.PackedBOffset(c, t0, Channels, PaddedTiles, SliceDepth, PanelWidth);
     }
-
-    /// <summary>Where channel c's transformed values of tiles t0.. go: the GEMM's packed layout, or plain rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe float* TransformedColumn(float* v, int c, int t0, int inG, int paddedT, int plainStride) =>
-        plainStride > 0 ? v + (nint)c * plainStride + t0 : v + Gemm.PackedBOffset(c, t0, inG, paddedT);
 
     /// <summary>Fills <paramref name="padded"/> from the <paramref name="samples"/> samples at x (one group's channels).</summary>
     [SkipLocalsInit]

@@ -30,7 +30,7 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// op(B) already packed whole (element offsets: <see cref="PackedBOffset"/>): KC slices in k order, each holding its NR-column
+    /// op(B) already packed whole (element offsets: <see cref="PackedBOffset(int, int, int, int)"/>): KC slices in k order, each holding its NR-column
     /// panels for all n columns (<see cref="PackedBWidth"/> of them, a multiple of NR) one after the other.
     /// </summary>
     private readonly unsafe struct PrepackedSource(float* packed, int paddedN, int firstPanel) : IPanelSource<PrepackedSource>
@@ -77,17 +77,19 @@ public static partial class Gemm
     /// <see cref="PackedBWidth"/>(n) columns sits. The next <see cref="PanelWidth"/> − column % PanelWidth columns of
     /// that row follow it; the same columns of the next row of the K slice are <see cref="PanelWidth"/> floats on.
     /// </summary>
+    internal static nint PackedBOffset(int row, int column, int k, int paddedN) => PackedBOffset(row, column, k, paddedN, SliceDepth, PanelWidth);
+
+    /// <summary><see cref="PackedBOffset(int, int, int, int)"/> with the slice depth and panel width the caller looked up once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] // per 8 tiles of a Winograd input transform
-    internal static nint PackedBOffset(int row, int column, int k, int paddedN)
+    internal static nint PackedBOffset(int row, int column, int k, int paddedN, int kc, int nr)
     {
-        int kc = SliceDepth, nr = PanelWidth;
         int pc = row / kc * kc, sliceRows = Math.Min(kc, k - pc);
         return (nint)pc * paddedN + (nint)(column / nr) * sliceRows * nr + (nint)(row - pc) * nr + column % nr;
     }
 
     /// <summary>
     /// C[M×N] (+)= A[M×K] · op(B) with A row-major and op(B) packed whole by the caller (layout of
-    /// <see cref="PackedBOffset"/>, for the current SIMD width): the convolutions write their im2col columns straight
+    /// <see cref="PackedBOffset(int, int, int, int)"/>, for the current SIMD width): the convolutions write their im2col columns straight
     /// into this layout instead of a column matrix that the GEMM would copy again. Same arithmetic, same bits as
     /// <see cref="MultiplyCore"/> on the unpacked matrix. <paramref name="packA"/> holds lanes·<see cref="PackASize"/>.
     /// </summary>

@@ -64,6 +64,7 @@ public static partial class Gemm
     /// <summary>The SIMD width every kernel in this family uses for the current call.</summary>
     internal static int VectorWidth
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
             int forced = ForceVectorWidth;
