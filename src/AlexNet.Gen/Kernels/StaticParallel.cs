@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Threading;
 
 namespace AlexNet.Gen.Kernels;
@@ -98,6 +99,34 @@ public static class StaticParallel
         public static readonly Action<int, int> Invoke = static (s, e) => Body.Run(s, e);
     }
 
+    /// <summary>
+    /// How long a thread spins for its signal before it blocks. A network's kernels follow each other within
+    /// microseconds, and waking a blocked thread (a futex wake, then the scheduler) took tens of microseconds here,
+    /// per parallel loop: a sizeable part of a layer that runs in a millisecond. Past this the thread sleeps, so an
+    /// idle process costs no CPU.
+    /// </summary>
+    internal static long SpinTicks = Stopwatch.Frequency / 5000;
+
+    /// <summary>Takes one count of <paramref name="signal"/>: spinning up to <see cref="SpinTicks"/>, then blocking.</summary>
+    private static void SpinThenWait(SemaphoreSlim signal)
+    {
+        if (SpinTicks > 0)
+        {
+            long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+            do
+            {
+                for (int i = 0; i < 64; i++)
+                {
+                    // CurrentCount is a volatile read; Wait(0) takes the count without blocking.
+                    if (signal.CurrentCount > 0 && signal.Wait(0)) return;
+                    Thread.SpinWait(4);
+                }
+            }
+            while (Stopwatch.GetTimestamp() < deadline);
+        }
+        signal.Wait();
+    }
+
     private sealed class Worker
     {
         private readonly SemaphoreSlim _go = new(0);
@@ -125,8 +154,8 @@ public static class StaticParallel
 
         public Exception? Wait()
         {
-            // Spin briefly: kernel parts are short and balanced, a blocking wait costs more than the imbalance.
-            _done.Wait();
+            // Kernel parts are short and balanced: spin for the other part before blocking on it.
+            SpinThenWait(_done);
             return _error;
         }
 
@@ -135,7 +164,7 @@ public static class StaticParallel
             _insideLoop = true;
             while (true)
             {
-                _go.Wait();
+                SpinThenWait(_go);
                 try
                 {
                     _action!(_start, _end);
