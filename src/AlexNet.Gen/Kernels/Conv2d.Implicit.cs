@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace AlexNet.Gen.Kernels;
 
@@ -13,7 +14,8 @@ public static partial class Conv2d
     // each PlaneHeight × PlaneWidth. An output pixel (oh, ow) taken at column oh·PlaneWidth + ow then reads weight tap
     // (c, kh, kw) at plane(c, kh mod SH, kw mod SW)[oh + kh div SH, ow + kw div SW], i.e. at a fixed offset per tap plus
     // the pixel's column: the column matrix's row k, for NR consecutive pixels, is NR consecutive floats of the planes.
-    // The micro-kernel reads its B rows there through a table of those offsets (IIndirectKernel). The price is
+    // The micro-kernel reads its B rows there through a table of those offsets (IIndirectKernel; on AVX2 the rows of a
+    // tile are first gathered into one aligned block, ImplicitTilesCopied). The price is
     // PlaneWidth − OutWidth garbage columns per output row (2 of 57 for the AlexNets), computed and dropped.
 
     /// <summary>Whether the layer runs as an implicit GEMM over phase planes (see above): strided, with a kernel wider than
@@ -37,13 +39,16 @@ public static partial class Conv2d
         public readonly int BlockOutputSize;
         /// <summary>Floats of the packed weights of all groups.</summary>
         public readonly int PackedWeightsSize;
+        /// <summary>Floats of one lane's copy of a tile's B rows (AVX2 path, <see cref="ImplicitTilesCopied"/>), with room
+        /// to align it to a cache line; 0 for the other widths, which read the rows in place.</summary>
+        public readonly int TileCopySize;
 
         public ImplicitPlan(in Geometry g)
         {
             (Mr, Nr) = Gemm.VectorWidth switch
             {
                 16 => (IndirectKernel12x32.MR, IndirectKernel12x32.NR),
-                8 => (IndirectKernel6x16.MR, IndirectKernel6x16.NR),
+                8 => (Kernel6x16.MR, Kernel6x16.NR), // rows copied per tile (ImplicitTilesCopied)
                 _ => (IndirectKernel4x4.MR, IndirectKernel4x4.NR),
             };
             PlaneHeight = g.OutHeight + (g.KernelHeight - 1) / g.StrideHeight;
@@ -56,6 +61,7 @@ public static partial class Conv2d
             PlanesSize = checked(PlanesFloats(g) + PlaneWidth + Nr + g.StrideWidth * PhaseWidth(g));
             BlockOutputSize = checked(OutRows * PaddedWidth);
             PackedWeightsSize = checked(g.Groups * OutRows * g.Depth);
+            TileCopySize = Nr == 16 ? checked(g.Depth * 16 + 16) : 0;
         }
 
         /// <summary>Floats of the planes of one sample's group.</summary>
@@ -75,6 +81,7 @@ public static partial class Conv2d
         float[] rowBuffer = workspace.GetArray(Gemm.SlotImplicitRows, g.Depth); // int offsets, stored in a float buffer
         float[] planeBuffer = workspace.GetArray(Gemm.SlotColumns, lanes * plan.PlanesSize);
         float[] blockBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, lanes * plan.BlockOutputSize);
+        float[] tileBuffer = workspace.GetArray(Gemm.SlotImplicitTile, Math.Max(1, Math.Max(lanes, tileLanes) * plan.TileCopySize));
         fixed (float* pIn = input)
         fixed (float* pW = weight)
         fixed (float* pB = bias)
@@ -83,13 +90,14 @@ public static partial class Conv2d
         fixed (float* pRows = rowBuffer)
         fixed (float* pPlanes = planeBuffer)
         fixed (float* pBlock = blockBuffer)
+        fixed (float* pTile = tileBuffer)
         {
             PackImplicitWeights(g, plan, pW, pPacked);
             ImplicitRows(g, plan, (int*)pRows, g.Depth);
             var body = new ImplicitBody
             {
                 G = g, Plan = plan, Input = pIn, Packed = pPacked, Rows = (int*)pRows, Bias = g.HasBias ? pB : null, Output = pOut,
-                Planes = pPlanes, BlockOutput = pBlock, Batch = batch, Lanes = lanes, TileLanes = tileLanes,
+                Planes = pPlanes, BlockOutput = pBlock, TileCopies = pTile, Batch = batch, Lanes = lanes, TileLanes = tileLanes,
             };
             if (lanes > 1)
             {
@@ -116,7 +124,7 @@ public static partial class Conv2d
     {
         public Geometry G;
         public ImplicitPlan Plan;
-        public float* Input, Packed, Bias, Output, Planes, BlockOutput;
+        public float* Input, Packed, Bias, Output, Planes, BlockOutput, TileCopies;
         public int* Rows;
         public int Batch, Lanes, TileLanes;
         /// <summary>With <see cref="TileLanes"/> &gt; 1: the sample and group whose planes are built.</summary>
@@ -130,7 +138,7 @@ public static partial class Conv2d
                 {
                     // One sample's tiles [t0, t1) into the shared output block, then the pixels they cover.
                     var (t0, t1) = StaticParallel.Partition(Plan.Tiles, TileLanes, lane);
-                    Tiles(Planes, Group, BlockOutput, t0, t1);
+                    Tiles(Planes, Group, BlockOutput, t0, t1, TileCopy(lane));
                     Scatter(Sample, Group, BlockOutput, t0 * Plan.Nr, t1 * Plan.Nr);
                     continue;
                 }
@@ -141,7 +149,7 @@ public static partial class Conv2d
                     for (int group = 0; group < G.Groups; group++)
                     {
                         BuildPlanes(G, Plan, GroupInput(n, group), planes);
-                        Tiles(planes, group, block, 0, Plan.Tiles);
+                        Tiles(planes, group, block, 0, Plan.Tiles, TileCopy(lane));
                         Scatter(n, group, block, 0, Plan.Width);
                     }
             }
@@ -149,13 +157,16 @@ public static partial class Conv2d
 
         public readonly float* GroupInput(int n, int group) => Input + (nint)n * G.InputSize + (nint)group * G.InPerGroup * G.InPixels;
 
-        private readonly void Tiles(float* planes, int group, float* block, int t0, int t1)
+        /// <summary>The lane's tile copy (<see cref="ImplicitPlan.TileCopySize"/>), at a cache-line boundary.</summary>
+        private readonly float* TileCopy(int lane) => (float*)(((nint)(TileCopies + (nint)lane * Plan.TileCopySize) + 63) & ~(nint)63);
+
+        private readonly void Tiles(float* planes, int group, float* block, int t0, int t1, float* tileCopy)
         {
             float* packed = Packed + (nint)group * Plan.OutRows * G.Depth;
             switch (Plan.Nr)
             {
                 case 32: ImplicitTiles<IndirectKernel12x32>(G, Plan, planes, packed, Rows, block, t0, t1); break;
-                case 16: ImplicitTiles<IndirectKernel6x16>(G, Plan, planes, packed, Rows, block, t0, t1); break;
+                case 16: ImplicitTilesCopied(G, Plan, planes, packed, Rows, block, t0, t1, tileCopy); break;
                 default: ImplicitTiles<IndirectKernel4x4>(G, Plan, planes, packed, Rows, block, t0, t1); break;
             }
         }
@@ -196,6 +207,32 @@ public static partial class Conv2d
             float* c = block + (nint)t * nr;
             for (int i = 0; i < plan.OutRows; i += mr)
                 TK.Run(depth, packed + (nint)i * depth, b, rows, c + (nint)i * ldc, ldc);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ImplicitTiles{TK}"/> for the AVX2 kernel, each tile's Depth B rows first copied into one aligned block
+    /// that the packed-B kernel (<see cref="Kernel6x16"/>, the same FMAs in the same order) then reads for every weight
+    /// panel. Read in place, the rows sit at arbitrary offsets of the planes: each 16-float row straddles two cache lines,
+    /// so a tile's rows took twice their size of L1 (46 KB for 11×11×3, more than L1 holds) and the kernel waited on
+    /// them every panel.
+    /// </summary>
+    private static unsafe void ImplicitTilesCopied(in Geometry g, in ImplicitPlan plan, float* planes, float* packed, int* rows,
+        float* block, int t0, int t1, float* copy)
+    {
+        int depth = g.Depth, ldc = plan.PaddedWidth;
+        for (int t = t0; t < t1; t++)
+        {
+            float* b = planes + (nint)t * 16;
+            for (int p = 0; p < depth; p++)
+            {
+                float* row = b + rows[p];
+                Vector256.Store(Vector256.Load(row), copy + (nint)p * 16);
+                Vector256.Store(Vector256.Load(row + 8), copy + (nint)p * 16 + 8);
+            }
+            float* c = block + (nint)t * 16;
+            for (int i = 0; i < plan.OutRows; i += 6)
+                Kernel6x16.Run(depth, packed + (nint)i * depth, copy, c + (nint)i * ldc, ldc, false);
         }
     }
 

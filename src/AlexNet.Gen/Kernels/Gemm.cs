@@ -51,6 +51,7 @@ public static partial class Gemm
     internal const int SlotWeightGradientSums = 12;
     internal const int SlotImplicitRows = 13;
     internal const int SlotImplicitSums = 14;
+    internal const int SlotImplicitTile = 15;
 
     /// <summary>Multiply-adds below which a GEMM stays on one thread (a fork/join costs tens of microseconds).</summary>
     internal const long ParallelThreshold = 1L << 20;
