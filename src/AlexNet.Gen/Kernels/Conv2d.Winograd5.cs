@@ -160,10 +160,9 @@ public static partial class Conv2d
                 var (top3, bottom3) = OutputColumn5(mk + 3 * plane, plane);
                 var (top4, bottom4) = OutputColumn5(mk + 4 * plane, plane);
                 var (top5, bottom5) = OutputColumn5(mk + 5 * plane, plane);
-                StoreTileRows(rows, tiles, t0, OutputRow5(top0, top1, top2, top3, top4) + b,
-                    OutputRow5Second(top1, top2, top3, top4, top5) + b,
-                    OutputRow5(bottom0, bottom1, bottom2, bottom3, bottom4) + b,
-                    OutputRow5Second(bottom1, bottom2, bottom3, bottom4, bottom5) + b);
+                var (y00, y01) = OutputTransform6(top0, top1, top2, top3, top4, top5);
+                var (y10, y11) = OutputTransform6(bottom0, bottom1, bottom2, bottom3, bottom4, bottom5);
+                StoreTileRows(rows, tiles, t0, y00 + b, y01 + b, y10 + b, y11 + b);
             }
             CopyTileRows(g, plan, rows, tiles, yk);
         }
@@ -171,18 +170,13 @@ public static partial class Conv2d
 
     /// <summary>Column j of Aᵀ·M for 8 tiles (mj: element (0, j); rows 6 planes apart).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector256<float> Top, Vector256<float> Bottom) OutputColumn5(float* mj, nint plane)
-    {
-        Vector256<float> m0 = Vector256.Load(mj), m1 = Vector256.Load(mj + 6 * plane), m2 = Vector256.Load(mj + 12 * plane);
-        Vector256<float> m3 = Vector256.Load(mj + 18 * plane), m4 = Vector256.Load(mj + 24 * plane), m5 = Vector256.Load(mj + 30 * plane);
-        return (m0 + m1 + m2 + m3 + m4, (m1 - m2) + Vector256.Create(2f) * (m3 - m4) + m5);
-    }
+    private static unsafe (Vector256<float> Top, Vector256<float> Bottom) OutputColumn5(float* mj, nint plane) =>
+        OutputTransform6(Vector256.Load(mj), Vector256.Load(mj + 6 * plane), Vector256.Load(mj + 12 * plane),
+            Vector256.Load(mj + 18 * plane), Vector256.Load(mj + 24 * plane), Vector256.Load(mj + 30 * plane));
 
+    /// <summary>Aᵀ·a for six vectors: (a0 + a1 + a2 + a3 + a4, (a1 − a2) + 2·(a3 − a4) + a5).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> OutputRow5(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
-        Vector256<float> a4) => a0 + a1 + a2 + a3 + a4;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> OutputRow5Second(Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, Vector256<float> a4,
-        Vector256<float> a5) => (a1 - a2) + Vector256.Create(2f) * (a3 - a4) + a5;
+    private static (Vector256<float>, Vector256<float>) OutputTransform6(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2,
+        Vector256<float> a3, Vector256<float> a4, Vector256<float> a5) =>
+        (a0 + a1 + a2 + a3 + a4, (a1 - a2) + Vector256.Create(2f) * (a3 - a4) + a5);
 }
