@@ -1,6 +1,6 @@
-using System.Runtime.CompilerServices;
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace AlexNet.Gen.Kernels;
