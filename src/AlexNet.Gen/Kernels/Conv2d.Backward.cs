@@ -59,11 +59,7 @@ public static partial class Conv2d
         int gemmLanes = Math.Max(weightLanes, inputLanes);
         int packA = Math.Max(Gemm.PackASize(g.OutPerGroup, width), wantInput ? Gemm.PackASize(g.Depth, g.OutPerGroup) : 0);
         int packB = Math.Max(Gemm.PackBSize(g.Depth, width), wantInput ? Gemm.PackBSize(width, g.OutPerGroup) : 0);
-        if (winogradWeights)
-        {
-            packA = Math.Max(packA, Gemm.PackASize(g.OutPerGroup, weightSizes.MaxTiles));
-            packB = Math.Max(packB, Gemm.PackBSize(g.InPerGroup, weightSizes.MaxTiles));
-        }
+        if (winogradWeights) packA = Math.Max(packA, Gemm.PackASize(Math.Max(g.OutPerGroup, g.InPerGroup), TileStride(weightSizes.MaxTiles)));
         // The implicit weight gradient's output-gradient panels go where the GEMMs pack B̃.
         if (implicitWeights) packB = Math.Max(packB, implicitSizes.OutputGradient);
         // A pointwise sample is its own column matrix (the GEMM packs it transposed); otherwise im2col writes the
@@ -92,7 +88,8 @@ public static partial class Conv2d
         float[] winogradProducts = workspace.GetArray(Gemm.SlotWinogradProducts, Math.Max(1, lanes * plan.Products));
         float[] weightInput = workspace.GetArray(Gemm.SlotWeightGradientInput, Math.Max(1, lanes * weightSizes.Input));
         float[] weightOutput = workspace.GetArray(Gemm.SlotWeightGradientOutput, Math.Max(1, lanes * weightSizes.OutputGradient));
-        float[] weightSums = workspace.GetArray(Gemm.SlotWeightGradientSums, Math.Max(1, lanes * weightSizes.Sums));
+        // A Winograd layer's chunks keep their dU sums, which are added in chunk order and transformed into dW once.
+        float[] weightSums = workspace.GetArray(Gemm.SlotWeightGradientSums, Math.Max(1, chunks * weightSizes.Sums));
         float[] implicitSums = workspace.GetArray(Gemm.SlotImplicitSums, Math.Max(1, lanes * implicitSizes.Sums));
         float[] implicitRows = workspace.GetArray(Gemm.SlotImplicitRows, Math.Max(1, implicitSizes.DepthRows)); // int offsets
         fixed (float* pIn = input)
@@ -136,11 +133,12 @@ public static partial class Conv2d
             if (lanes > 1) StaticParallel.For(lanes, lanes, body);
             else body.Run(0, 1);
 
+            if (winogradWeights) WeightsFromWinogradSums(g, weightPlan, pWu, chunks, weightSizes.Sums, pDw);
             // Chunk partials in chunk order; element-wise adds give the same bits however they are vectorized.
             for (int chunk = 1; chunk < chunks; chunk++)
             {
                 float* part = pPartials + (nint)(chunk - 1) * partialSize;
-                TensorPrimitives.Add(weightGradient, new ReadOnlySpan<float>(part, g.WeightSize), weightGradient);
+                if (!winogradWeights) TensorPrimitives.Add(weightGradient, new ReadOnlySpan<float>(part, g.WeightSize), weightGradient);
                 if (g.HasBias)
                     TensorPrimitives.Add(biasGradient, new ReadOnlySpan<float>(part + g.WeightSize, biasSize), biasGradient);
             }
@@ -179,9 +177,7 @@ public static partial class Conv2d
                     float* dB = chunk == 0 ? BiasGradient : BiasGradient == null ? null : dW + G.WeightSize;
                     var (n0, n1) = StaticParallel.Partition(Batch, Chunks, chunk);
                     for (int n = n0; n < n1; n += Block)
-                        Samples(n, Math.Min(Block, n1 - n), n == n0, dW, dB, lane);
-                    if (WinogradWeightGradient && n1 > n0)
-                        WeightsFromWinogradSums(G, WeightPlan, WeightSums + (nint)lane * WeightSizes.Sums, dW);
+                        Samples(n, Math.Min(Block, n1 - n), n == n0, dW, dB, lane, chunk);
                     if (ImplicitWeightGradient && n1 > n0)
                         WeightsFromImplicitSums(G, ImplicitSizes, ImplicitSums + (nint)lane * ImplicitSizes.Sums, dW);
                 }
@@ -193,7 +189,7 @@ public static partial class Conv2d
         /// ([depth × count·P], [Cout/g × count·P]), so dW sums the block's pixels in one pass (k = count·P).
         /// A single sample uses its output gradient in place (and, pointwise, its input as the columns).
         /// </summary>
-        private readonly void Samples(int n, int count, bool first, float* dW, float* dB, int lane)
+        private readonly void Samples(int n, int count, bool first, float* dW, float* dB, int lane, int chunk)
         {
             Geometry g = G;
             float* cols = Columns + (nint)lane * ColumnsSize;
@@ -221,9 +217,9 @@ public static partial class Conv2d
                 // dW_g (+)= dY_g [outG × width] · columnsᵀ [width × depth]; the first block of a chunk overwrites.
                 if (WinogradWeightGradient)
                 {
-                    float* sums = WeightSums + (nint)lane * WeightSizes.Sums + (nint)group * WeightPlan.Elements * outG * g.InPerGroup;
+                    float* sums = WeightSums + (nint)chunk * WeightSizes.Sums + (nint)group * WeightPlan.Elements * outG * g.InPerGroup;
                     WinogradWeightBlock(g, WeightPlan, xg, dyg, count, sums, !first, WeightInput + (nint)lane * WeightSizes.Input,
-                        WeightOutputGradient + (nint)lane * WeightSizes.OutputGradient, packA, packB, WeightLanes);
+                        WeightOutputGradient + (nint)lane * WeightSizes.OutputGradient, packA, WeightLanes);
                 }
                 else if (ImplicitWeightGradient)
                 {

@@ -223,12 +223,12 @@ public static partial class Conv2d
     }
 
     /// <summary>
-    /// V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 4×4 (5×5 kernels: 6×6) input patch in channel c, into the packed layout, or
-    /// with <paramref name="plainStride"/> into plain rows of that many floats (the weight gradient's operand).
+    /// V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 4×4 (5×5 kernels: 6×6) input patch in channel c, into the packed layout
+    /// (planes <paramref name="vSize"/> floats apart), or into the weight gradient's <paramref name="operand"/> layout.
     /// </summary>
     [SkipLocalsInit]
     private static unsafe void TransformInput(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize,
-        float* padded, int plainStride = 0)
+        float* padded, WeightOperand operand = WeightOperand.None)
     {
         // Sized for the 6×6 patches of F(2×2, 5×5); the 4×4 ones use the first 16 entries.
         int* patch = stackalloc int[36];
@@ -237,24 +237,42 @@ public static partial class Conv2d
         Vector256<float>* mask = stackalloc Vector256<float>[36];
         Vector256<float>* scratch = stackalloc Vector256<float>[36];
         var input = PatchOperands.Prepare(g, plan, plan.Kernel + 1, x, tiles, padded, patch, index, mask, lanes);
-        var output = new TransformDestination(v, vSize, g.InPerGroup, tiles, plainStride);
-        bool channelsOuter = plainStride > 0;
-        if (plan.Kernel == 5)
+        int channels = g.InPerGroup;
+        switch (operand)
         {
-            var body = new InputTransform5 { In = input, Out = output, Scratch = scratch };
-            ForEachTileGroup(plan, tiles, g.InPerGroup, channelsOuter, ref body);
-        }
-        else
-        {
-            var body = new InputTransform3 { In = input, Out = output, Col = scratch };
-            ForEachTileGroup(plan, tiles, g.InPerGroup, channelsOuter, ref body);
+            case WeightOperand.Plain:
+                TransformInput(plan, input, new PlainDestination(v, vSize, TileStride(tiles)), TileOrder.ChannelsOuter, scratch, tiles, channels);
+                break;
+            case WeightOperand.Transposed:
+                float* blocks = stackalloc float[36 * TransposedDestination.ScratchPerElement];
+                TransformInput(plan, input, new TransposedDestination(v, blocks, plan.Elements, channels, tiles), TileOrder.ChannelPanels,
+                    scratch, tiles, channels);
+                break;
+            default:
+                TransformInput(plan, input, new PackedDestination(v, vSize, channels, tiles), TileOrder.Panels, scratch, tiles, channels);
+                break;
         }
     }
 
-    private unsafe struct InputTransform3 : ITileTransform
+    private static unsafe void TransformInput<TOut>(in WinogradPlan plan, in PatchOperands input, TOut output, TileOrder order,
+        Vector256<float>* scratch, int tiles, int channels) where TOut : struct, ITransformDestination
+    {
+        if (plan.Kernel == 5)
+        {
+            var body = new InputTransform5<TOut> { In = input, Out = output, Scratch = scratch };
+            ForEachTileGroup(plan, tiles, channels, order, ref body);
+        }
+        else
+        {
+            var body = new InputTransform3<TOut> { In = input, Out = output, Col = scratch };
+            ForEachTileGroup(plan, tiles, channels, order, ref body);
+        }
+    }
+
+    private unsafe struct InputTransform3<TOut> : ITileTransform where TOut : struct, ITransformDestination
     {
         public PatchOperands In;
-        public TransformDestination Out;
+        public TOut Out;
         public Vector256<float>* Col;
 
         public readonly void PrepareGathers(int t0) => In.PrepareGathers(t0);
@@ -265,7 +283,7 @@ public static partial class Conv2d
         {
             float* xc = In.Channel(c), pc = In.ChannelCopy(c), dst = Out.At(c, t0);
             Vector256<float>* col = Col;
-            nint vSize = Out.VSize;
+            nint vSize = Out.Plane;
             // Columns of d through Bᵀ: rows (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the rows of that through B.
             for (int j = 0; j < 4; j++)
             {
@@ -286,6 +304,7 @@ public static partial class Conv2d
                 Vector256.Store(a2 - a1, dst + (4 * i + 2) * vSize);
                 Vector256.Store(a1 - a3, dst + (4 * i + 3) * vSize);
             }
+            Out.Complete(c, t0);
         }
     }
 

@@ -107,10 +107,10 @@ public static partial class Conv2d
         Vector256.Store(four * a1 - five * a3 + a5, o + 5 * stride);
     }
 
-    private unsafe struct InputTransform5 : ITileTransform
+    private unsafe struct InputTransform5<TOut> : ITileTransform where TOut : struct, ITransformDestination
     {
         public PatchOperands In;
-        public TransformDestination Out;
+        public TOut Out;
         /// <summary>The patch's columns through Bᵀ: 36 vectors.</summary>
         public Vector256<float>* Scratch;
 
@@ -122,7 +122,7 @@ public static partial class Conv2d
         {
             float* xc = In.Channel(c), pc = In.ChannelCopy(c), dst = Out.At(c, t0);
             float* columns = (float*)Scratch;
-            nint vSize = Out.VSize;
+            nint vSize = Out.Plane;
             // Bᵀ on each column straight from the patch (elements 6 apart), then B on each row of that straight into V:
             // only the 36 intermediate vectors pass through memory (the patch and the result each took a round trip
             // through scratch too, and the stores were the transform's bottleneck).
@@ -135,6 +135,7 @@ public static partial class Conv2d
                 InputTransform6(Vector256.Load(row), Vector256.Load(row + 8), Vector256.Load(row + 16), Vector256.Load(row + 24),
                     Vector256.Load(row + 32), Vector256.Load(row + 40), dst + 6 * i * vSize, vSize);
             }
+            Out.Complete(c, t0);
         }
     }
 

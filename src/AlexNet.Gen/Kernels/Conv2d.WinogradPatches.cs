@@ -68,33 +68,6 @@ public static partial class Conv2d
         public readonly float* ChannelCopy(int c) => Padded + c * Plane;
     }
 
-    /// <summary>
-    /// Where the input transforms write channel c's transformed tiles t0..t0+7: the GEMM's packed layout
-    /// (<see cref="Gemm.PackedBOffset(int, int, int, int)"/>, its slice depth and panel width looked up once), or plain
-    /// rows of PlainStride floats.
-    /// </summary>
-    private unsafe struct TransformDestination
-    {
-        public float* V;
-        public int VSize, Channels, PaddedTiles, PlainStride, SliceDepth, PanelWidth;
-
-        public TransformDestination(float* v, int vSize, int channels, int tiles, int plainStride)
-        {
-            V = v;
-            VSize = vSize;
-            Channels = channels;
-            PaddedTiles = Gemm.PackedBWidth(tiles);
-            PlainStride = plainStride;
-            SliceDepth = Gemm.SliceDepth;
-            PanelWidth = Gemm.PanelWidth;
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly float* At(int c, int t0) => PlainStride > 0
-            ? V + (nint)c * PlainStride + t0
-            : V + Gemm.PackedBOffset(c, t0, Channels, PaddedTiles, SliceDepth, PanelWidth);
-    }
-
     /// <summary>Fills <paramref name="padded"/> from the <paramref name="samples"/> samples at x (one group's channels).</summary>
     [SkipLocalsInit]
     private static unsafe void FillPaddedPatches(in Geometry g, in WinogradPlan plan, float* x, int samples, float* padded)
@@ -135,15 +108,26 @@ public static partial class Conv2d
     /// <summary>8-tile groups whose patch sources <see cref="ForEachTileGroup"/> computes together.</summary>
     private const int SourceGroups = 64;
 
+    /// <summary>The order in which <see cref="ForEachTileGroup"/> visits channels and 8-tile groups.</summary>
+    private enum TileOrder
+    {
+        /// <summary>Packed destinations, panel by panel: a tile group's channels are adjacent and a panel row is NR
+        /// tiles of one channel, written whole.</summary>
+        Panels,
+        /// <summary>Plain destination rows: channels outer, so each of a channel's n² planes is written as one sequential
+        /// stream instead of one vector per plane and channel before the next tiles (which cost a transform up to twice
+        /// its time in a 5×5 weight gradient).</summary>
+        ChannelsOuter,
+        /// <summary>The transposed destination: for each panel of channels, every tile group's channels in turn.</summary>
+        ChannelPanels,
+    }
+
     /// <summary>
-    /// Runs <paramref name="body"/> over every channel and 8-tile group. With plain destination rows
-    /// (<paramref name="channelsOuter"/>) channels go outer, so each of a channel's n² planes is written as one sequential
-    /// stream instead of one vector per plane and channel before the next tiles (which cost a transform up to twice its
-    /// time in a 5×5 weight gradient). Packed destinations go panel by panel: there a tile group's channels are adjacent
-    /// and a panel row is NR tiles of one channel, written whole. Groups that gather keep 8 tiles outer, so their indices
-    /// are set up once.
+    /// Runs <paramref name="body"/> over every channel and 8-tile group in the given <paramref name="order"/>. Groups that
+    /// gather keep 8 tiles outer (within a channel panel for <see cref="TileOrder.ChannelPanels"/>), so their indices are
+    /// set up once.
     /// </summary>
-    private static unsafe void ForEachTileGroup<TBody>(in WinogradPlan plan, int tiles, int channels, bool channelsOuter, ref TBody body)
+    private static unsafe void ForEachTileGroup<TBody>(in WinogradPlan plan, int tiles, int channels, TileOrder order, ref TBody body)
         where TBody : struct, ITileTransform
     {
         PatchSource* sources = stackalloc PatchSource[SourceGroups];
@@ -156,7 +140,21 @@ public static partial class Conv2d
                 sources[(t0 - c0) / 8] = PatchSource.Of(plan, t0, tiles, channels);
                 gathers |= sources[(t0 - c0) / 8].Gathers;
             }
-            if (channelsOuter && !gathers)
+            if (order == TileOrder.ChannelPanels)
+            {
+                // A panel's channels for each 8 tiles in turn: the transposed destination's 8×8 blocks, each panel's
+                // rows of every element plane written as one sequential stream.
+                int width = Math.Max(8, Gemm.PanelWidth);
+                for (int p0 = 0; p0 < channels; p0 += width)
+                    for (int t0 = c0; t0 < c1; t0 += 8)
+                    {
+                        PatchSource* source = sources + (t0 - c0) / 8;
+                        if (source->Gathers) body.PrepareGathers(t0);
+                        for (int c = p0; c < Math.Min(channels, p0 + width); c++) body.Run(*source, c, t0);
+                    }
+                continue;
+            }
+            if (order == TileOrder.ChannelsOuter && !gathers)
             {
                 for (int c = 0; c < channels; c++)
                     for (int t0 = c0; t0 < c1; t0 += 8)

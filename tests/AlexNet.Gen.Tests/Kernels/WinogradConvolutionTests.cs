@@ -68,6 +68,25 @@ public sealed class WinogradConvolutionTests : IDisposable
         public static int PadTop => 0; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
     }
 
+    /// <summary>19 → 21: channel counts off the 8-channel blocks of the weight gradient's transposed operand (dM, the
+    /// operand with more channels), whose last block holds 5 channels and whose padded panel columns 24–31 are zero.</summary>
+    private struct W5 : IConv2dConfig
+    {
+        public static int InChannels => 19; public static int InHeight => 9; public static int InWidth => 10;
+        public static int OutChannels => 21; public static int OutHeight => 9; public static int OutWidth => 10;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
+    }
+
+    /// <summary>22 → 17: the transposed operand is V (more input channels), last block of 6 channels.</summary>
+    private struct W6 : IConv2dConfig
+    {
+        public static int InChannels => 22; public static int InHeight => 8; public static int InWidth => 11;
+        public static int OutChannels => 17; public static int OutHeight => 8; public static int OutWidth => 11;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => false;
+    }
+
     /// <summary>5×5 (F(2×2, 5×5)): 16 → 24, pad 2 (same size), odd non-square image.</summary>
     private struct V1 : IConv2dConfig
     {
@@ -108,6 +127,8 @@ public sealed class WinogradConvolutionTests : IDisposable
             case "W2": check.Run<W2>(); break;
             case "W3": check.Run<W3>(); break;
             case "W4": check.Run<W4>(); break;
+            case "W5": check.Run<W5>(); break;
+            case "W6": check.Run<W6>(); break;
             case "V1": check.Run<V1>(); break;
             case "V2": check.Run<V2>(); break;
             case "V3": check.Run<V3>(); break;
@@ -118,7 +139,7 @@ public sealed class WinogradConvolutionTests : IDisposable
     public static TheoryData<string, int, int> Cases()
     {
         var data = new TheoryData<string, int, int>();
-        foreach (string config in new[] { "W1", "W2", "W3", "W4", "V1", "V2", "V3" })
+        foreach (string config in new[] { "W1", "W2", "W3", "W4", "W5", "W6", "V1", "V2", "V3" })
             foreach (int batch in new[] { 4, 9 })
                 foreach (int width in new[] { 8, 16 })
                     data.Add(config, batch, width);
@@ -159,6 +180,28 @@ public sealed class WinogradConvolutionTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// The weight gradient's transposed operand with a GEMM slice depth of 12 (a test override), so that K slices end
+    /// inside 8-tile groups and the transposed blocks are stored row by row: both orientations (W1, W6) and 5×5 (V3).
+    /// </summary>
+    [Theory]
+    [InlineData("W1")]
+    [InlineData("W6")]
+    [InlineData("V3")]
+    public void WeightGradientWithSlicesEndingInsideTileGroupsMatchesReference(string config)
+    {
+        int saved = Gemm.ForceBlockK;
+        try
+        {
+            Gemm.ForceBlockK = 12;
+            Dispatch(config, new ReferenceCheck(5));
+        }
+        finally
+        {
+            Gemm.ForceBlockK = saved;
+        }
+    }
+
     /// <summary>A first layer (no input gradient) still takes its weight gradient through the Winograd transforms.</summary>
     [Theory]
     [InlineData("W1")]
@@ -188,6 +231,8 @@ public sealed class WinogradConvolutionTests : IDisposable
     [InlineData("W4", 5)]
     [InlineData("V1", 4)]
     [InlineData("V2", 5)]
+    [InlineData("W5", 7)]
+    [InlineData("W6", 3)]
     public void ResultsAreIdenticalForOneAndTwoThreads(string config, int batch) => Dispatch(config, new ThreadCheck(batch));
 
     private sealed class ThreadCheck(int batch) : ICheck
