@@ -71,7 +71,8 @@ public static partial class Conv2d
         float[] packABuffer = workspace.GetArray(Gemm.SlotPackA, lanes * gemmLanes * packA);
         float[] packBBuffer = workspace.GetArray(Gemm.SlotPackB, Math.Max(1, lanes * gemmLanes * packB));
         float[] columnBuffer = workspace.GetArray(Gemm.SlotColumns, Math.Max(1, lanes * columns));
-        float[] stagingBuffer = workspace.GetArray(Gemm.SlotStaging, Math.Max(1, lanes * staging));
+        // One lane's GEMM lanes also split its im2col, each with staging rows of its own.
+        float[] stagingBuffer = workspace.GetArray(Gemm.SlotStaging, Math.Max(1, lanes * gemmLanes * staging));
         float[] blockBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, Math.Max(1, lanes * blockOutput));
         fixed (float* pIn = input)
         fixed (float* pW = weight)
@@ -86,7 +87,7 @@ public static partial class Conv2d
             var body = new ForwardBody
             {
                 G = g, Input = pIn, Weight = pW, Bias = g.HasBias ? pB : null, Output = pOut, Batch = batch, Lanes = lanes,
-                Block = block, GemmLanes = gemmLanes, Columns = pCols, ColumnsSize = columns, Staging = pStaging, StagingSize = staging,
+                Block = block, GemmLanes = gemmLanes, Columns = pCols, ColumnsSize = columns, Staging = pStaging, StagingSize = staging * gemmLanes,
                 BlockOutput = pBlock,
                 BlockOutputSize = blockOutput, PackA = pPackA, PackASize = packA * gemmLanes, PackB = pPackB, PackBSize = packB * gemmLanes,
             };
@@ -145,7 +146,7 @@ public static partial class Conv2d
                 }
                 else
                 {
-                    Im2ColPacked(g, xg, cols, staging, 1);
+                    Im2ColPacked(g, xg, cols, staging, 1, lanes: GemmLanes, stagingSize: StagingSize / GemmLanes);
                     Gemm.MultiplyPrepacked(g.OutPerGroup, g.Pixels, g.Depth, wg, g.Depth, cols, yg, g.Pixels, false, packA, GemmLanes);
                 }
             }
@@ -168,7 +169,8 @@ public static partial class Conv2d
             int p = g.Pixels, width = count * p, outG = g.OutPerGroup;
             for (int group = 0; group < g.Groups; group++)
             {
-                Im2ColPacked(g, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, cols, staging, count);
+                Im2ColPacked(g, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, cols, staging, count,
+                    lanes: GemmLanes, stagingSize: StagingSize / GemmLanes);
                 float* wg = Weight + (nint)group * outG * g.Depth;
                 Gemm.MultiplyPrepacked(outG, width, g.Depth, wg, g.Depth, cols, blockOutput, width, false, packA, GemmLanes);
                 // Scatter [outG × count·P] back to NCHW, adding the bias on the way.

@@ -48,6 +48,15 @@ public class PackedColumnsTests
         int samples, int width, int forcedKc) =>
         CheckPackedColumns(transposed: false, size, kernel, stride, pad, outSize, channels, samples, width, forcedKc);
 
+    /// <summary>The forward columns with their row groups split over two threads, each with its own staging rows
+    /// (a lone sample's im2col while the GEMM runs on two lanes).</summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ForwardColumnsOnTwoLanesLandInThePackedLayout(int size, int kernel, int stride, int pad, int outSize, int channels,
+        int samples, int width, int forcedKc) =>
+        GemmTestScope.WithThreads(2, () =>
+            CheckPackedColumns(transposed: false, size, kernel, stride, pad, outSize, channels, samples, width, forcedKc, lanes: 2));
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void TransposedColumnsLandInThePackedLayout(int size, int kernel, int stride, int pad, int outSize, int channels,
@@ -60,7 +69,7 @@ public class PackedColumnsTests
     /// buffer is written.
     /// </summary>
     private static unsafe void CheckPackedColumns(bool transposed, int size, int kernel, int stride, int pad, int outSize,
-        int channels, int samples, int width, int forcedKc)
+        int channels, int samples, int width, int forcedKc, int lanes = 1)
     {
         var g = new Conv2d.Geometry(channels, size, size, 1, outSize, outSize, kernel, kernel, stride, stride, pad, pad, 1, false);
         float[] x = Ref.GemmRandom(samples * g.InputSize, transposed ? 52 : 51);
@@ -72,13 +81,14 @@ public class PackedColumnsTests
             int paddedN = (n + nr - 1) / nr * nr;
             Assert.Equal(k * paddedN, Gemm.PackedBSize(k, n));
             var packed = new float[k * paddedN + 64];
-            var staging = new float[Conv2d.StagingSize(g, samples) + 64];
+            int stagingSize = Conv2d.StagingSize(g, samples);
+            var staging = new float[lanes * stagingSize + 64];
             Array.Fill(packed, float.NaN);
             Array.Fill(staging, float.NaN);
             fixed (float* px = x) fixed (float* pp = packed) fixed (float* ps = staging)
             {
                 if (transposed) Conv2d.Im2ColPackedTransposed(g, px, pp, ps, samples);
-                else Conv2d.Im2ColPacked(g, px, pp, ps, samples);
+                else Conv2d.Im2ColPacked(g, px, pp, ps, samples, lanes: lanes, stagingSize: stagingSize);
             }
             var want = new float[k * paddedN];
             for (int row = 0; row < k; row++)
@@ -87,7 +97,7 @@ public class PackedColumnsTests
             string what = transposed ? "packed columnsᵀ" : "packed columns";
             GemmTestScope.AssertBitwiseEqual(want, packed.AsSpan(0, want.Length), $"{what}, NR {nr}, KC {kc}");
             AssertUntouched(packed, want.Length, what);
-            AssertUntouched(staging, Conv2d.StagingSize(g, samples), "staging rows");
+            AssertUntouched(staging, lanes * stagingSize, "staging rows");
         });
     }
 
