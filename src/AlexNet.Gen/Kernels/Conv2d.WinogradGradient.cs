@@ -13,8 +13,9 @@ public static partial class Conv2d
     // Backward: dM_kt = A·dY_kt·Aᵀ (a 2×2 output-gradient tile spread over the 4×4 or 6×6 tile; outputs past the map
     // have no gradient), dU_kc = Σ_t dM_kt ⊙ V_ct, and dw_kc = Gᵀ·dU_kc·G. The sum over tiles is one GEMM per tile
     // element ξ: dU_ξ [Cout/g × Cin/g] = dM_ξ [Cout/g × tiles] · V_ξᵀ [tiles × Cin/g] (or its transpose, see
-    // OutputGradientAsB), summed over the sample blocks of a gradient chunk, then turned into dw once per chunk. That
-    // takes 16 (36) multiplies per tile and channel pair where im2col takes 36 (100).
+    // OutputGradientAsB), summed over the sample blocks of a gradient chunk; the chunks' sums are added in chunk order
+    // and turned into dw once (WeightsFromWinogradSums). That takes 16 (36) multiplies per tile and channel pair where
+    // im2col takes 36 (100).
     //
     // Both operands are transforms of 8 tiles per vector of one channel. The GEMM's A is read from plain rows (its
     // pack interleaves them); its B, with tiles as the K rows, is written by the transform straight into the packed
@@ -40,7 +41,8 @@ public static partial class Conv2d
     /// transposed layout's, which is at least the plain one's).</summary>
     private static int OperandPlane(int tiles, int channels) => TransposedDestination.PlaneSize(tiles, channels);
 
-    /// <summary>Per-lane floats of the weight gradient's transformed input, transformed output gradients and dU sums.</summary>
+    /// <summary>Floats of the weight gradient's transformed input and transformed output gradients (per lane) and of its
+    /// dU sums (per gradient chunk).</summary>
     internal readonly struct WeightGradientSizes
     {
         public readonly int Input, OutputGradient, Sums, MaxTiles;
