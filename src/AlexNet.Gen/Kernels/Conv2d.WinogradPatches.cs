@@ -24,7 +24,7 @@ public static partial class Conv2d
     internal static int PaddedPatchesSize(in Geometry g, in WinogradPlan plan, int samples) =>
         checked(samples * g.InPerGroup * PaddedPlane(plan) + PaddedSlack);
 
-    /// <summary>Floats past the last padded row that <see cref="FillNarrowPaddedPatches"/> may write.</summary>
+    /// <summary>Floats past the last padded row that <see cref="SplitNarrowRow"/> may write.</summary>
     private const int PaddedSlack = 16;
 
     /// <summary>Floats of one channel's padded copy.</summary>
@@ -72,20 +72,33 @@ public static partial class Conv2d
         public readonly float* ChannelCopy(int c) => Padded + c * Plane;
     }
 
-    /// <summary>Fills <paramref name="padded"/> from the <paramref name="samples"/> samples at x (one group's channels).</summary>
+    /// <summary>
+    /// Fills <paramref name="padded"/> from the <paramref name="samples"/> samples at x (one group's channels). Rows of at
+    /// most 32 floats (maps up to 13–27 wide) come straight from the input by masked loads (lanes outside the image read
+    /// zero without touching memory), split into their even and odd columns in registers (<see cref="SplitNarrowRow"/>);
+    /// a copy into a zeroed line and a call splitting it, 7–14 floats at a time, had cost more than the copying (4 % of
+    /// the Fashion-MNIST sample's training time). Wider rows go through that line.
+    /// </summary>
     [SkipLocalsInit]
     private static unsafe void FillPaddedPatches(in Geometry g, in WinogradPlan plan, float* x, int samples, float* padded)
     {
         int rows = PaddedRows(plan), length = PhaseLength(plan), pitch = 2 * length;
-        if (Avx2.IsSupported && pitch <= 32)
-        {
-            FillNarrowPaddedPatches(g, plan, x, samples, padded);
-            return;
-        }
-        // One padded input row (2L floats), zero outside the image; columns past 2L are never read by a tile.
-        float* line = stackalloc float[pitch];
-        new Span<float>(line, pitch).Clear();
         int left = g.PadLeft, width = Math.Min(g.InWidth, pitch - left);
+        bool narrow = Avx2.IsSupported && pitch <= 32;
+        // Wide rows: one padded input row (2L floats), zero outside the image; columns past 2L are never read by a tile.
+        float* line = stackalloc float[narrow ? 1 : pitch];
+        // Narrow rows: load[v], lane i: padded column 8v + i is input column 8v + i − left, inside [0, width).
+        Vector256<float>* load = stackalloc Vector256<float>[4];
+        if (narrow)
+        {
+            Vector256<int> lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            for (int v = 0; v < 4; v++)
+            {
+                Vector256<int> column = lane + Vector256.Create(8 * v - left);
+                load[v] = (Vector256.GreaterThanOrEqual(column, Vector256<int>.Zero) & Vector256.LessThan(column, Vector256.Create(width))).AsSingle();
+            }
+        }
+        else new Span<float>(line, pitch).Clear();
         for (int s = 0; s < samples; s++)
             for (int c = 0; c < g.InPerGroup; c++)
             {
@@ -99,59 +112,40 @@ public static partial class Conv2d
                         new Span<float>(dst, pitch).Clear();
                         continue;
                     }
-                    new ReadOnlySpan<float>(xc + (nint)ih * g.InWidth, width).CopyTo(new Span<float>(line + left, width));
+                    float* row = xc + (nint)ih * g.InWidth;
+                    if (narrow)
+                    {
+                        SplitNarrowRow(row - left, load, (pitch + 15) / 16, dst, length);
+                        continue;
+                    }
+                    new ReadOnlySpan<float>(row, width).CopyTo(new Span<float>(line + left, width));
                     SplitColumnPhases(line, pitch, 2, dst, length);
                 }
             }
     }
 
     /// <summary>
-    /// <see cref="FillPaddedPatches"/> for padded rows of at most 32 floats (maps up to 13–27 wide): each row straight
-    /// from the input by masked loads (lanes outside the image read zero without touching memory), split into its even
-    /// and odd columns in registers and stored as whole vectors: the even phase first, whose overhang into the odd
-    /// phase the odd stores then rewrite, and the odd phase's overhang lands on the next row (written after it) or, after
-    /// the last row, in the <see cref="PaddedSlack"/>. A copy into a zeroed line and a call splitting it, 7–14 floats at a
-    /// time, had cost more than the copying (4 % of the Fashion-MNIST sample's training time).
+    /// dst[j] = padded column 2j and dst[L + j] = column 2j + 1 for j &lt; L (L = <paramref name="length"/>), the padded
+    /// row read from <paramref name="src"/> (its column 0; masked lanes before or after the row are never read), 16
+    /// columns per chunk. Whole-vector stores, the even phase first: its overhang into the odd phase is rewritten by the
+    /// odd stores, whose overhang lands on the next row (written after this one) or, after the last row, in the
+    /// <see cref="PaddedSlack"/>.
     /// </summary>
-    [SkipLocalsInit]
-    private static unsafe void FillNarrowPaddedPatches(in Geometry g, in WinogradPlan plan, float* x, int samples, float* padded)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void SplitNarrowRow(float* src, Vector256<float>* load, int chunks, float* dst, int length)
     {
-        int rows = PaddedRows(plan), length = PhaseLength(plan), pitch = 2 * length;
-        int left = g.PadLeft, width = Math.Min(g.InWidth, pitch - left), chunks = (pitch + 15) / 16;
-        // load[v], lane i: padded column 8v + i is input column 8v + i − left, inside [0, width).
-        Vector256<float>* load = stackalloc Vector256<float>[4];
-        Vector256<float>* odd = stackalloc Vector256<float>[2];
-        Vector256<int> lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-        for (int v = 0; v < 2 * chunks; v++)
+        Vector256<float> odd0 = default, odd1 = default;
+        for (int q = 0; q < chunks; q++)
         {
-            Vector256<int> column = lane + Vector256.Create(8 * v - left);
-            load[v] = (Vector256.GreaterThanOrEqual(column, Vector256<int>.Zero) & Vector256.LessThan(column, Vector256.Create(width))).AsSingle();
+            Vector256<float> a = Avx.MaskLoad(src + 16 * q, load[2 * q]), b = Avx.MaskLoad(src + 16 * q + 8, load[2 * q + 1]);
+            // Even (odd) floats per 128-bit lane, then the 64-bit permute puts the lanes in order.
+            Vector256.Store(Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle(), dst + 8 * q);
+            Vector256<float> odd = Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle();
+            if (q == 0) odd0 = odd;
+            else odd1 = odd;
         }
-        for (int s = 0; s < samples; s++)
-            for (int c = 0; c < g.InPerGroup; c++)
-            {
-                float* xc = x + (nint)s * g.InputSize + (nint)c * g.InPixels;
-                float* dst = padded + ((nint)s * g.InPerGroup + c) * rows * pitch;
-                for (int r = 0; r < rows; r++, dst += pitch)
-                {
-                    int ih = r - g.PadTop;
-                    if ((uint)ih >= (uint)g.InHeight)
-                    {
-                        new Span<float>(dst, pitch).Clear();
-                        continue;
-                    }
-                    // The row's padded column 0 (masked lanes before the row are never read).
-                    float* src = xc + (nint)ih * g.InWidth - left;
-                    for (int q = 0; q < chunks; q++)
-                    {
-                        Vector256<float> a = Avx.MaskLoad(src + 16 * q, load[2 * q]), b = Avx.MaskLoad(src + 16 * q + 8, load[2 * q + 1]);
-                        // Even (odd) floats per 128-bit lane, then the 64-bit permute puts the lanes in order.
-                        Vector256.Store(Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle(), dst + 8 * q);
-                        odd[q] = Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle();
-                    }
-                    for (int q = 0; q < chunks; q++) Vector256.Store(odd[q], dst + length + 8 * q);
-                }
-            }
+        Vector256.Store(odd0, dst + length);
+        if (chunks > 1) Vector256.Store(odd1, dst + length + 8);
     }
 
     /// <summary>A transform's work on 8 tiles of one channel (<see cref="ForEachTileGroup"/>).</summary>
