@@ -74,7 +74,8 @@ public static partial class Conv2d
         int columnGradients = wantInput && !direct && !winograd ? g.Depth * width : 0;
         int gathered = block > 1 && !winogradWeights ? g.OutPerGroup * width : 0;
         int biasSize = g.HasBias ? g.OutChannels : 0;
-        int partialSize = g.WeightSize + biasSize;
+        // A chunk's partial weight and bias gradients; a Winograd layer's chunks keep dU sums instead of weights.
+        int partialWeights = winogradWeights ? 0 : g.WeightSize, partialSize = partialWeights + biasSize;
 
         float[] packABuffer = workspace.GetArray(Gemm.SlotPackA, lanes * gemmLanes * packA);
         float[] packBBuffer = workspace.GetArray(Gemm.SlotPackB, lanes * gemmLanes * packB);
@@ -119,7 +120,7 @@ public static partial class Conv2d
             var body = new BackwardBody
             {
                 G = g, Input = pIn, Weight = pW, OutputGradient = pDy, InputGradient = wantInput ? pDx : null,
-                WeightGradient = pDw, BiasGradient = g.HasBias ? pDb : null, Partials = pPartials, PartialSize = partialSize,
+                WeightGradient = pDw, BiasGradient = g.HasBias ? pDb : null, Partials = pPartials, PartialSize = partialSize, PartialWeights = partialWeights,
                 Batch = batch, Chunks = chunks, Lanes = lanes, Block = block, WeightLanes = weightLanes, InputLanes = inputLanes,
                 Columns = pCols, ColumnsSize = columns, Staging = pStaging, StagingSize = staging, ColumnGradients = pDcols, ColumnGradientsSize = columnGradients,
                 Gathered = pGathered, GatheredSize = gathered, Winograd = winograd, GradientGeometry = gradientGeometry, Plan = plan,
@@ -138,9 +139,9 @@ public static partial class Conv2d
             for (int chunk = 1; chunk < chunks; chunk++)
             {
                 float* part = pPartials + (nint)(chunk - 1) * partialSize;
-                if (!winogradWeights) TensorPrimitives.Add(weightGradient, new ReadOnlySpan<float>(part, g.WeightSize), weightGradient);
+                if (partialWeights > 0) TensorPrimitives.Add(weightGradient, new ReadOnlySpan<float>(part, partialWeights), weightGradient);
                 if (g.HasBias)
-                    TensorPrimitives.Add(biasGradient, new ReadOnlySpan<float>(part + g.WeightSize, biasSize), biasGradient);
+                    TensorPrimitives.Add(biasGradient, new ReadOnlySpan<float>(part + partialWeights, biasSize), biasGradient);
             }
         }
     }
@@ -163,7 +164,7 @@ public static partial class Conv2d
         public ImplicitGradientSizes ImplicitSizes;
         public float* ImplicitSums;
         public int* ImplicitRowTable;
-        public int PartialSize, Batch, Chunks, Lanes, Block, WeightLanes, InputLanes, ColumnsSize, StagingSize, ColumnGradientsSize, GatheredSize;
+        public int PartialSize, PartialWeights, Batch, Chunks, Lanes, Block, WeightLanes, InputLanes, ColumnsSize, StagingSize, ColumnGradientsSize, GatheredSize;
         public int PackASize, PackBSize;
 
         public void Run(int start, int end)
@@ -174,7 +175,7 @@ public static partial class Conv2d
                 for (int chunk = c0; chunk < c1; chunk++)
                 {
                     float* dW = chunk == 0 ? WeightGradient : Partials + (nint)(chunk - 1) * PartialSize;
-                    float* dB = chunk == 0 ? BiasGradient : BiasGradient == null ? null : dW + G.WeightSize;
+                    float* dB = chunk == 0 ? BiasGradient : BiasGradient == null ? null : dW + PartialWeights;
                     var (n0, n1) = StaticParallel.Partition(Batch, Chunks, chunk);
                     for (int n = n0; n < n1; n += Block)
                         Samples(n, Math.Min(Block, n1 - n), n == n0, dW, dB, lane, chunk);

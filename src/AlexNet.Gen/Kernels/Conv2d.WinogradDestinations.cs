@@ -88,12 +88,13 @@ public static partial class Conv2d
         private void Store(int c0, int count, int t0)
         {
             nint* rows = stackalloc nint[8];
+            float* block = stackalloc float[64];
             bool contiguous = RowOffsets(c0, t0, rows);
             if (count < 8)
                 for (int e = 0; e < elements; e++)
                     for (int i = count; i < 8; i++) Vector256.Store(Vector256<float>.Zero, scratch + e * ScratchPerElement + i * 8);
             for (int e = 0; e < elements; e++)
-                StoreBlock(scratch + e * ScratchPerElement, v + (nint)e * _planeSize, rows, contiguous);
+                StoreBlock(scratch + e * ScratchPerElement, v + (nint)e * _planeSize, rows, contiguous, block);
             if (c0 + count < channels) return;
             for (int z = c0 + 8; z < _paddedChannels; z += 8)
             {
@@ -117,16 +118,16 @@ public static partial class Conv2d
             return false;
         }
 
-        /// <summary>The 8×8 block at src ([channel][tile]) transposed to rows of 8 channels at plane + rows[tile].</summary>
+        /// <summary>The 8×8 block at src ([channel][tile]) transposed to rows of 8 channels at plane + rows[tile] (through
+        /// <paramref name="block"/>, 64 floats, when the rows are not contiguous).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void StoreBlock(float* src, float* plane, nint* rows, bool contiguous)
+        private void StoreBlock(float* src, float* plane, nint* rows, bool contiguous, float* block)
         {
             if (contiguous)
             {
                 Gemm.Transpose8x8(src, 8, plane + rows[0], _panelWidth);
                 return;
             }
-            float* block = stackalloc float[64];
             Gemm.Transpose8x8(src, 8, block, 8);
             for (int r = 0; r < 8; r++) Vector256.Store(Vector256.Load(block + r * 8), plane + rows[r]);
         }

@@ -87,7 +87,7 @@ public static partial class Conv2d
             var body = new ForwardBody
             {
                 G = g, Input = pIn, Weight = pW, Bias = g.HasBias ? pB : null, Output = pOut, Batch = batch, Lanes = lanes,
-                Block = block, GemmLanes = gemmLanes, Columns = pCols, ColumnsSize = columns, Staging = pStaging, StagingSize = staging * gemmLanes,
+                Block = block, GemmLanes = gemmLanes, Columns = pCols, ColumnsSize = columns, Staging = pStaging, StagingSize = staging,
                 BlockOutput = pBlock,
                 BlockOutputSize = blockOutput, PackA = pPackA, PackASize = packA * gemmLanes, PackB = pPackB, PackBSize = packB * gemmLanes,
             };
@@ -115,7 +115,7 @@ public static partial class Conv2d
             {
                 var (n0, n1) = StaticParallel.Partition(Batch, Lanes, lane);
                 float* cols = Columns + (nint)lane * ColumnsSize;
-                float* staging = Staging + (nint)lane * StagingSize;
+                float* staging = Staging + (nint)lane * GemmLanes * StagingSize;
                 float* blockOutput = BlockOutput + (nint)lane * BlockOutputSize;
                 float* packA = PackA + (nint)lane * PackASize;
                 float* packB = PackB + (nint)lane * PackBSize;
@@ -146,7 +146,7 @@ public static partial class Conv2d
                 }
                 else
                 {
-                    Im2ColPacked(g, xg, cols, staging, 1, lanes: GemmLanes, stagingSize: StagingSize / GemmLanes);
+                    Im2ColPacked(g, xg, cols, staging, 1, lanes: GemmLanes, stagingSize: StagingSize);
                     Gemm.MultiplyPrepacked(g.OutPerGroup, g.Pixels, g.Depth, wg, g.Depth, cols, yg, g.Pixels, false, packA, GemmLanes);
                 }
             }
@@ -170,7 +170,7 @@ public static partial class Conv2d
             for (int group = 0; group < g.Groups; group++)
             {
                 Im2ColPacked(g, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, cols, staging, count,
-                    lanes: GemmLanes, stagingSize: StagingSize / GemmLanes);
+                    lanes: GemmLanes, stagingSize: StagingSize);
                 float* wg = Weight + (nint)group * outG * g.Depth;
                 Gemm.MultiplyPrepacked(outG, width, g.Depth, wg, g.Depth, cols, blockOutput, width, false, packA, GemmLanes);
                 // Scatter [outG × count·P] back to NCHW, adding the bias on the way.
