@@ -70,7 +70,7 @@ public static partial class Conv2d
         // The input gradient of a 3×3 stride-1 layer is a Winograd convolution of the output gradient (no column gradients).
         bool winograd = wantInput && UsesWinograd(g, batch);
         var gradientGeometry = winograd ? InputGradientGeometry(g) : g;
-        var plan = winograd ? new WinogradPlan(gradientGeometry, block) : default;
+        var plan = winograd ? new WinogradPlan(gradientGeometry, block, ForwardTile(gradientGeometry)) : default;
         int columnGradients = wantInput && !direct && !winograd ? g.Depth * width : 0;
         int gathered = block > 1 && !winogradWeights ? g.OutPerGroup * width : 0;
         int biasSize = g.HasBias ? g.OutChannels : 0;
@@ -116,7 +116,7 @@ public static partial class Conv2d
         fixed (float* pIr = implicitRows)
         {
             if (implicitWeights) ImplicitRows(g, implicitPlan, (int*)pIr, implicitSizes.DepthRows);
-            if (winograd) TransformWeights(gradientGeometry, pW, pU, flipped: true);
+            if (winograd) TransformWeights(gradientGeometry, plan.Tile, pW, pU, flipped: true);
             var body = new BackwardBody
             {
                 G = g, Input = pIn, Weight = pW, OutputGradient = pDy, InputGradient = wantInput ? pDx : null,

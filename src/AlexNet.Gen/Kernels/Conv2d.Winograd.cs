@@ -71,20 +71,38 @@ public static partial class Conv2d
         g.InHeight, g.InWidth, g.KernelHeight, g.KernelWidth, 1, 1, g.KernelHeight - 1 - g.PadTop, g.KernelWidth - 1 - g.PadLeft,
         g.Groups, hasBias: false);
 
+    /// <summary>
+    /// Output tile size m of the forward pass and input gradient of <paramref name="g"/>: 4 (F(4×4, 3×3)) for a 3×3
+    /// kernel when its tiles take fewer multiplies than F(2×2, 3×3)'s (36 per 4×4 tile against 16 per 2×2 tile: 1.36×
+    /// fewer on 13×13 and 14×14 maps, 1.78× on 7×7, whose 2×2 tiles pad it to 8×8 all the same), else 2.
+    /// </summary>
+    internal static int ForwardTile(in Geometry g)
+    {
+        if (g.KernelHeight != 3 || !Winograd4x4Enabled) return 2;
+        long f4 = 36L * ((g.OutHeight + 3) / 4) * ((g.OutWidth + 3) / 4), f2 = 16L * ((g.OutHeight + 1) / 2) * ((g.OutWidth + 1) / 2);
+        return f4 < f2 ? 4 : 2;
+    }
+
+    /// <summary>Test switch: false keeps every 3×3 layer on F(2×2, 3×3).</summary>
+    internal static bool Winograd4x4Enabled = true;
+
     /// <summary>Sizes of one Winograd plan: tiles per sample, samples per GEMM block, per-lane buffers.</summary>
     internal readonly struct WinogradPlan
     {
         public readonly int TilesHigh, TilesWide, TilesPerSample, Block, TransformedTiles, Transformed, Products, Weights;
 
-        /// <summary>Kernel size r (3 or 5) and the r + 1 by r + 1 transformed tile's element count (16 or 36).</summary>
-        public readonly int Kernel, Elements;
+        /// <summary>Kernel size r (3 or 5), output tile size m (2, or 4 for r = 3), the m + r − 1 wide input patch and
+        /// transformed tile (4 or 6) and its element count (16 or 36).</summary>
+        public readonly int Kernel, Tile, Patch, Elements;
 
-        public WinogradPlan(in Geometry g, int batchPerLane)
+        public WinogradPlan(in Geometry g, int batchPerLane, int tile = 2)
         {
             Kernel = g.KernelHeight;
-            Elements = (Kernel + 1) * (Kernel + 1);
-            TilesHigh = (g.OutHeight + 1) / 2;
-            TilesWide = (g.OutWidth + 1) / 2;
+            Tile = tile;
+            Patch = tile + Kernel - 1;
+            Elements = Patch * Patch;
+            TilesHigh = (g.OutHeight + tile - 1) / tile;
+            TilesWide = (g.OutWidth + tile - 1) / tile;
             TilesPerSample = TilesHigh * TilesWide;
             long byMemory = (4L << 20) / Math.Max(1L, (long)Elements * Math.Max(g.InPerGroup, g.OutPerGroup) * TilesPerSample);
             int byTiles = (WinogradBlockTiles + TilesPerSample - 1) / TilesPerSample;
@@ -94,7 +112,7 @@ public static partial class Conv2d
             // The input transform's padded copy of the block's input follows the transformed tiles.
             Transformed = checked(TransformedTiles + PaddedPatchesSize(g, this, Block));
             // + 8: the output transform's last loads overhang a row; then its tile rows (TileRows).
-            Products = checked(Elements * g.OutPerGroup * tiles + 8 + TileRowsSize(tiles));
+            Products = checked(Elements * g.OutPerGroup * tiles + 8 + TileRowsSize(tiles, tile));
             Weights = checked(Elements * g.OutChannels * g.InPerGroup);
         }
     }
@@ -104,11 +122,11 @@ public static partial class Conv2d
     /// <paramref name="flipped"/>: the weights of the input-gradient convolution (w'[c, k] = w[k, c] rotated 180°).
     /// Split over output channels on all threads (each element is computed the same way on any thread).
     /// </summary>
-    internal static unsafe void TransformWeights(in Geometry g, float* w, float* u, bool flipped)
+    internal static unsafe void TransformWeights(in Geometry g, int tile, float* w, float* u, bool flipped)
     {
         int rows = g.Groups * g.OutPerGroup;
         int lanes = Math.Min(StaticParallel.ThreadCount, rows);
-        var body = new WeightTransformBody { G = g, W = w, U = u, Flipped = flipped, Rows = rows, Lanes = lanes };
+        var body = new WeightTransformBody { G = g, W = w, U = u, Flipped = flipped, Rows = rows, Lanes = lanes, Tile = tile };
         if (lanes > 1 && (long)rows * g.InPerGroup >= 4096) StaticParallel.For(lanes, lanes, body);
         else { body.Lanes = 1; body.Run(0, 1); }
     }
@@ -118,7 +136,7 @@ public static partial class Conv2d
         public Geometry G;
         public float* W, U;
         public bool Flipped;
-        public int Rows, Lanes;
+        public int Rows, Lanes, Tile;
 
         public void Run(int start, int end)
         {
@@ -128,6 +146,7 @@ public static partial class Conv2d
                 for (int r = r0; r < r1; r++)
                 {
                     if (G.KernelHeight == 5) TransformWeightRow5(G, W, U, Flipped, r / G.OutPerGroup, r % G.OutPerGroup);
+                    else if (Tile == 4) TransformWeightRow43(G, W, U, Flipped, r / G.OutPerGroup, r % G.OutPerGroup);
                     else TransformWeightRow(G, W, U, Flipped, r / G.OutPerGroup, r % G.OutPerGroup);
                 }
             }
@@ -217,8 +236,9 @@ public static partial class Conv2d
         TransformInput(g, plan, x, tiles, v, vSize, padded);
         for (int xi = 0; xi < plan.Elements; xi++)
             Gemm.MultiplyPrepacked(outG, tiles, inG, u + (nint)xi * outG * inG, inG, v + (nint)xi * vSize,
-                m + (nint)xi * outG * tiles, tiles, false, packA, gemmLanes);
+                m + (nint)xi * tiles, plan.Elements * tiles, false, packA, gemmLanes);
         if (plan.Kernel == 5) TransformOutput5(g, plan, m, tiles, bias, y);
+        else if (plan.Tile == 4) TransformOutput4x4(g, plan, m, tiles, bias, y);
         else TransformOutput(g, plan, m, tiles, bias, y);
     }
 
@@ -236,7 +256,7 @@ public static partial class Conv2d
         Vector256<int>* index = stackalloc Vector256<int>[36];
         Vector256<float>* mask = stackalloc Vector256<float>[36];
         Vector256<float>* scratch = stackalloc Vector256<float>[36];
-        var input = PatchOperands.Prepare(g, plan, plan.Kernel + 1, x, tiles, padded, patch, index, mask, lanes);
+        var input = PatchOperands.Prepare(g, plan, plan.Patch, x, tiles, padded, patch, index, mask, lanes);
         int channels = g.InPerGroup;
         switch (operand)
         {
@@ -257,19 +277,19 @@ public static partial class Conv2d
     private static unsafe void TransformInput<TOut>(in WinogradPlan plan, in PatchOperands input, TOut output, TileOrder order,
         Vector256<float>* scratch, int tiles, int channels) where TOut : struct, ITransformDestination
     {
-        if (plan.Kernel == 5)
+        if (plan.Patch == 6)
         {
-            var body = new InputTransform5<TOut> { In = input, Out = output, Scratch = scratch };
+            var body = new InputTransform6x6<TOut> { In = input, Out = output, Scratch = scratch };
             ForEachTileGroup(plan, tiles, channels, order, ref body);
         }
         else
         {
-            var body = new InputTransform3<TOut> { In = input, Out = output, Col = scratch };
+            var body = new InputTransform4x4<TOut> { In = input, Out = output, Col = scratch };
             ForEachTileGroup(plan, tiles, channels, order, ref body);
         }
     }
 
-    private unsafe struct InputTransform3<TOut> : ITileTransform where TOut : struct, ITransformDestination
+    private unsafe struct InputTransform4x4<TOut> : ITileTransform where TOut : struct, ITransformDestination
     {
         public PatchOperands In;
         public TOut Out;
@@ -321,7 +341,7 @@ public static partial class Conv2d
             for (int lane = 0; lane < 8; lane++)
             {
                 int t = t0 + lane, s = t / plan.TilesPerSample, r = t - s * plan.TilesPerSample;
-                int ih = 2 * (r / plan.TilesWide) - g.PadTop + i, iw = 2 * (r % plan.TilesWide) - g.PadLeft + j;
+                int ih = plan.Tile * (r / plan.TilesWide) - g.PadTop + i, iw = plan.Tile * (r % plan.TilesWide) - g.PadLeft + j;
                 bool ok = t < tiles && (uint)ih < (uint)g.InHeight && (uint)iw < (uint)g.InWidth;
                 offsets[lane] = ok ? s * g.InputSize + ih * g.InWidth + iw : 0;
                 inside[lane] = ok ? -1 : 0;
@@ -335,16 +355,18 @@ public static partial class Conv2d
     [SkipLocalsInit]
     private static unsafe void TransformOutput(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y)
     {
-        int outG = g.OutPerGroup, plane = outG * tiles;
+        int outG = g.OutPerGroup, plane = tiles;
         float* rows = TileRows(g, plan, m, tiles);
-        // Channel by channel, so the 16 product planes are read as 16 sequential streams.
+        // Channel by channel: the GEMMs store M as [k][ξ][tile] (their rows Elements·tiles floats apart), so one channel's
+        // products are one contiguous run (as 16 or 36 planes [ξ][k][tile] they were as many streams out of L3, more
+        // than the prefetchers follow).
         for (int k = 0; k < outG; k++)
         {
             Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
             float* yk = y + (nint)k * g.Pixels;
             for (int t0 = 0; t0 < tiles; t0 += 8)
             {
-                float* mk = m + (nint)k * tiles + t0;
+                float* mk = m + (nint)k * 16 * tiles + t0;
                 // Columns of M through Aᵀ = [1 1 1 0; 0 1 −1 −1], then the two rows through A.
                 Vector256<float> u00 = default, u01 = default, u02 = default, u03 = default;
                 Vector256<float> u10 = default, u11 = default, u12 = default, u13 = default;
@@ -367,16 +389,16 @@ public static partial class Conv2d
         }
     }
 
-    // The output transforms produce each tile's 2×2 outputs as 4 vectors of 8 tiles. Scattering them pair by pair into
-    // the map took 32 scalar stores per 8 tiles (18 % of a 5×5 layer's forward time). Instead one channel's outputs go
-    // first to tile rows, rows[a·L + 2t + b] = output (2·th + a, 2·tw + b) of tile t (L = 2·tiles rounded up to 16),
-    // where 8 tiles are 16 consecutive floats of each row a whatever their position in the map, then each output row is
-    // one copy out of them.
+    // The output transforms produce each tile's m×m outputs as m² vectors of 8 tiles. Scattering them pair by pair into
+    // the map took 32 scalar stores per 8 tiles of 2×2 (18 % of a 5×5 layer's forward time). Instead one channel's
+    // outputs go first to tile rows, rows[a·L + m·t + b] = output (m·th + a, m·tw + b) of tile t (L = m·tiles rounded
+    // up to 8m), where 8 tiles are 8m consecutive floats of each row a whatever their position in the map, then each
+    // output row is one copy out of them.
 
-    /// <summary>Floats of the tile rows of <paramref name="tiles"/> tiles.</summary>
-    private static int TileRowsSize(int tiles) => 2 * TileRowLength(tiles);
+    /// <summary>Floats of the tile rows of <paramref name="tiles"/> tiles of m×m outputs.</summary>
+    private static int TileRowsSize(int tiles, int m) => m * TileRowLength(tiles, m);
 
-    private static int TileRowLength(int tiles) => (tiles + 7) / 8 * 16;
+    private static int TileRowLength(int tiles, int m = 2) => (tiles + 7) / 8 * 8 * m;
 
     /// <summary>The tile rows, kept after the products in <paramref name="m"/> (the plan reserves room for them).</summary>
     private static unsafe float* TileRows(in Geometry g, in WinogradPlan plan, float* m, int tiles) =>
@@ -401,11 +423,11 @@ public static partial class Conv2d
     /// <summary>One channel's tile rows into its maps (yk: the channel in the block's first sample).</summary>
     private static unsafe void CopyTileRows(in Geometry g, in WinogradPlan plan, float* rows, int tiles, float* yk)
     {
-        int length = TileRowLength(tiles), samples = tiles / plan.TilesPerSample;
+        int m = plan.Tile, length = TileRowLength(tiles, m), samples = tiles / plan.TilesPerSample;
         for (int s = 0; s < samples; s++)
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
-                float* src = rows + (oh & 1) * length + 2 * (s * plan.TilesPerSample + (oh >> 1) * plan.TilesWide);
+                float* src = rows + (oh % m) * length + m * (s * plan.TilesPerSample + oh / m * plan.TilesWide);
                 CopyRun(src, yk + (nint)s * g.OutputSize + (nint)oh * g.OutWidth, g.OutWidth);
             }
     }
@@ -416,7 +438,7 @@ public static partial class Conv2d
     {
         bool perSample = SplitsSamples(batch);
         int lanes = perSample ? StaticParallel.ThreadCount : 1;
-        var plan = new WinogradPlan(g, (batch + lanes - 1) / lanes);
+        var plan = new WinogradPlan(g, (batch + lanes - 1) / lanes, ForwardTile(g));
         int gemmLanes = perSample ? 1 : Gemm.ChooseLanes(g.OutPerGroup, plan.Block * plan.TilesPerSample, g.InPerGroup);
         int packA = gemmLanes * Gemm.PackASize(g.OutPerGroup, g.InPerGroup);
         float[] weights = workspace.GetArray(Gemm.SlotWinogradWeights, plan.Weights);
@@ -432,7 +454,7 @@ public static partial class Conv2d
         fixed (float* pM = products)
         fixed (float* pPackA = packABuffer)
         {
-            TransformWeights(g, pW, pU, flipped: false);
+            TransformWeights(g, plan.Tile, pW, pU, flipped: false);
             var body = new WinogradBody
             {
                 G = g, Plan = plan, Input = pIn, Weights = pU, Bias = g.HasBias ? pB : null, Output = pOut, Batch = batch,

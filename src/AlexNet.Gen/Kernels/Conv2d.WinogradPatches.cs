@@ -7,17 +7,17 @@ namespace AlexNet.Gen.Kernels;
 
 public static partial class Conv2d
 {
-    // The input transforms read element (i, j) of 8 tiles' patches per vector. Tiles step 2 columns apart, so those
-    // elements are every other float of an input row, and gathering them (36 masked gathers per 8 tiles and channel
-    // for 5×5) took more time than the transform's arithmetic. Instead each block's input is copied once, zero-padded,
-    // with every row split into its even and odd columns: element (i, j) of tile (th, tw) then sits at
-    //   padded[(2·th + i)·2L + (j mod 2)·L + tw + j / 2]   (L = TilesWide + n/2, n = 4 or 6 the patch size),
+    // The input transforms read element (i, j) of 8 tiles' patches per vector. Tiles step m = 2 (or 4) columns apart,
+    // so those elements are every m-th float of an input row, and gathering them (36 masked gathers per 8 tiles and
+    // channel for 5×5) took more time than the transform's arithmetic. Instead each block's input is copied once,
+    // zero-padded, with every row split into its m column phases: element (i, j) of tile (th, tw) then sits at
+    //   padded[(m·th + i)·mL + (j mod m)·L + tw + j / m]   (L = TilesWide + ⌈n/m⌉, n = 4 or 6 the patch size),
     // so 8 tiles of one tile row are one plain load, and 8 tiles that wrap onto the next row two masked loads.
 
-    /// <summary>Rows of a channel's padded copy (2·TilesHigh + n − 2) and floats per phase (TilesWide + n/2).</summary>
-    private static int PaddedRows(in WinogradPlan plan) => 2 * plan.TilesHigh + plan.Kernel - 1;
+    /// <summary>Rows of a channel's padded copy (m·TilesHigh + n − m) and floats per phase (TilesWide + ⌈n/m⌉).</summary>
+    private static int PaddedRows(in WinogradPlan plan) => plan.Tile * plan.TilesHigh + plan.Patch - plan.Tile;
 
-    private static int PhaseLength(in WinogradPlan plan) => plan.TilesWide + (plan.Kernel + 1) / 2;
+    private static int PhaseLength(in WinogradPlan plan) => plan.TilesWide + (plan.Patch + plan.Tile - 1) / plan.Tile;
 
     /// <summary>Floats of the padded, phase-split copy of <paramref name="samples"/> samples of one group, and the
     /// <see cref="PaddedSlack"/> its narrow rows' whole-vector stores may overhang.</summary>
@@ -28,7 +28,7 @@ public static partial class Conv2d
     private const int PaddedSlack = 16;
 
     /// <summary>Floats of one channel's padded copy.</summary>
-    private static int PaddedPlane(in WinogradPlan plan) => PaddedRows(plan) * 2 * PhaseLength(plan);
+    private static int PaddedPlane(in WinogradPlan plan) => PaddedRows(plan) * plan.Tile * PhaseLength(plan);
 
     /// <summary>
     /// What a tile transform reads: the block's size×size patches (size 4 or 6 for the input transforms, 2 for the
@@ -82,7 +82,7 @@ public static partial class Conv2d
     [SkipLocalsInit]
     private static unsafe void FillPaddedPatches(in Geometry g, in WinogradPlan plan, float* x, int samples, float* padded)
     {
-        int rows = PaddedRows(plan), length = PhaseLength(plan), pitch = 2 * length;
+        int rows = PaddedRows(plan), length = PhaseLength(plan), pitch = plan.Tile * length;
         int left = g.PadLeft, width = Math.Min(g.InWidth, pitch - left);
         bool narrow = Avx2.IsSupported && pitch <= 32;
         // Wide rows: one padded input row (2L floats), zero outside the image; columns past 2L are never read by a tile.
@@ -115,11 +115,12 @@ public static partial class Conv2d
                     float* row = xc + (nint)ih * g.InWidth;
                     if (narrow)
                     {
-                        SplitNarrowRow(row - left, load, (pitch + 15) / 16, dst, length);
+                        if (plan.Tile == 4) SplitNarrowRow4(row - left, load, dst, length);
+                        else SplitNarrowRow(row - left, load, (pitch + 15) / 16, dst, length);
                         continue;
                     }
                     new ReadOnlySpan<float>(row, width).CopyTo(new Span<float>(line + left, width));
-                    SplitColumnPhases(line, pitch, 2, dst, length);
+                    SplitColumnPhases(line, pitch, plan.Tile, dst, length);
                 }
             }
     }
@@ -146,6 +147,26 @@ public static partial class Conv2d
         }
         Vector256.Store(odd0, dst + length);
         if (chunks > 1) Vector256.Store(odd1, dst + length + 8);
+    }
+
+    /// <summary>
+    /// dst[p·L + j] = padded column 4j + p (p = 0..3, j &lt; L) for rows of at most 32 padded floats, as
+    /// <see cref="SplitNarrowRow"/> with four phases: four masked loads, the 4×4 transposes of
+    /// <see cref="SplitColumnPhases"/>, one whole-vector store per phase in phase order (each overhang, at most 8 − L
+    /// floats, is rewritten by the next phase, the next row or lands in the <see cref="PaddedSlack"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void SplitNarrowRow4(float* src, Vector256<float>* load, float* dst, int length)
+    {
+        Vector256<float> r0 = Avx.MaskLoad(src, load[0]), r1 = Avx.MaskLoad(src + 8, load[1]);
+        Vector256<float> r2 = Avx.MaskLoad(src + 16, load[2]), r3 = Avx.MaskLoad(src + 24, load[3]);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+        Vector256.Store(Avx2.PermuteVar8x32(Avx.UnpackLow(t0.AsDouble(), t2.AsDouble()).AsSingle(), order), dst);
+        Vector256.Store(Avx2.PermuteVar8x32(Avx.UnpackHigh(t0.AsDouble(), t2.AsDouble()).AsSingle(), order), dst + length);
+        Vector256.Store(Avx2.PermuteVar8x32(Avx.UnpackLow(t1.AsDouble(), t3.AsDouble()).AsSingle(), order), dst + 2 * length);
+        Vector256.Store(Avx2.PermuteVar8x32(Avx.UnpackHigh(t1.AsDouble(), t3.AsDouble()).AsSingle(), order), dst + 3 * length);
     }
 
     /// <summary>A transform's work on 8 tiles of one channel (<see cref="ForEachTileGroup"/>).</summary>
@@ -245,7 +266,7 @@ public static partial class Conv2d
         /// <summary>Runs of tiles t0..t0+7 (tiles past the end read zero) in the padded copy.</summary>
         public static PatchSource Of(in WinogradPlan plan, int t0, int tiles, int channelsPerSample)
         {
-            int length = PhaseLength(plan), rowPitch = 2 * length, plane = PaddedRows(plan) * rowPitch;
+            int length = PhaseLength(plan), rowPitch = plan.Tile * length, plane = PaddedRows(plan) * rowPitch;
             var source = new PatchSource();
             int* run = stackalloc int[8];
             nint base0 = 0, base1 = 0;
@@ -255,7 +276,7 @@ public static partial class Conv2d
                 int t = t0 + lane;
                 if (t >= tiles) { run[lane] = -1; continue; }
                 int s = t / plan.TilesPerSample, r = t - s * plan.TilesPerSample;
-                nint start = (nint)s * channelsPerSample * plane + (nint)(2 * (r / plan.TilesWide)) * rowPitch + r % plan.TilesWide - lane;
+                nint start = (nint)s * channelsPerSample * plane + (nint)(plan.Tile * (r / plan.TilesWide)) * rowPitch + r % plan.TilesWide - lane;
                 if (runs > 0 && start == base0 && run[lane - 1] == 0) run[lane] = 0;
                 else if (runs > 1 && start == base1 && run[lane - 1] == 1) run[lane] = 1;
                 else if (runs == 0) { base0 = start; run[lane] = 0; runs = 1; }
@@ -275,7 +296,8 @@ public static partial class Conv2d
         }
 
         /// <summary>Offset of patch element (i, j) from a tile's origin in a channel's padded copy.</summary>
-        public static int Offset(in WinogradPlan plan, int i, int j) => i * 2 * PhaseLength(plan) + (j & 1) * PhaseLength(plan) + (j >> 1);
+        public static int Offset(in WinogradPlan plan, int i, int j) =>
+            (i * plan.Tile + j % plan.Tile) * PhaseLength(plan) + j / plan.Tile;
 
         /// <summary>Element e of the 8 tiles' patches: from the padded copy of the channel (pc), or gathered from x (xc).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

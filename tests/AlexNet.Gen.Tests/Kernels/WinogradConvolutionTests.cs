@@ -8,7 +8,7 @@ using Ref = AlexNet.Gen.Tests.Reference.Reference;
 namespace AlexNet.Gen.Tests.Kernels;
 
 /// <summary>
-/// The Winograd F(2×2, 3×3) and F(2×2, 5×5) paths of 3×3 and 5×5 stride-1 convolutions (forward and input gradient) against the double
+/// The Winograd F(4×4, 3×3), F(2×2, 3×3) and F(2×2, 5×5) paths of 3×3 and 5×5 stride-1 convolutions (forward and input gradient) against the double
 /// reference: odd sizes (partial edge tiles), paddings 0–2 and TensorFlow SAME, groups, bias on and off, several
 /// Winograd blocks per lane, one and two threads. The channel threshold is lowered to 16 so small shapes take the path.
 /// </summary>
@@ -87,6 +87,16 @@ public sealed class WinogradConvolutionTests : IDisposable
         public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => false;
     }
 
+    /// <summary>16 → 16 on a 27×26 map: rows too wide for the narrow padded copies (F(4×4, 3×3): 7 tiles of 4 plus the
+    /// patch's overhang, 36 padded floats per row), the last tile row and column partial.</summary>
+    private struct W7 : IConv2dConfig
+    {
+        public static int InChannels => 16; public static int InHeight => 27; public static int InWidth => 26;
+        public static int OutChannels => 16; public static int OutHeight => 27; public static int OutWidth => 26;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
+    }
+
     /// <summary>5×5 (F(2×2, 5×5)): 16 → 24, pad 2 (same size), odd non-square image.</summary>
     private struct V1 : IConv2dConfig
     {
@@ -129,6 +139,7 @@ public sealed class WinogradConvolutionTests : IDisposable
             case "W4": check.Run<W4>(); break;
             case "W5": check.Run<W5>(); break;
             case "W6": check.Run<W6>(); break;
+            case "W7": check.Run<W7>(); break;
             case "V1": check.Run<V1>(); break;
             case "V2": check.Run<V2>(); break;
             case "V3": check.Run<V3>(); break;
@@ -136,30 +147,54 @@ public sealed class WinogradConvolutionTests : IDisposable
         }
     }
 
-    public static TheoryData<string, int, int> Cases()
+    /// <summary>Each config, batch and panel width; the 3×3 ones on F(4×4, 3×3) (true) and on F(2×2, 3×3).</summary>
+    public static TheoryData<string, int, int, bool> Cases()
     {
-        var data = new TheoryData<string, int, int>();
-        foreach (string config in new[] { "W1", "W2", "W3", "W4", "W5", "W6", "V1", "V2", "V3" })
+        var data = new TheoryData<string, int, int, bool>();
+        foreach (string config in new[] { "W1", "W2", "W3", "W4", "W5", "W6", "W7", "V1", "V2", "V3" })
             foreach (int batch in new[] { 4, 9 })
                 foreach (int width in new[] { 8, 16 })
-                    data.Add(config, batch, width);
+                    foreach (bool tile4 in config[0] == 'W' ? new[] { true, false } : new[] { false })
+                        data.Add(config, batch, width, tile4);
         // 40 samples of W4 (20 tiles each): 20 per lane, over the Winograd block of 16 samples, so a lane runs two blocks.
-        data.Add("W4", 40, 8);
+        data.Add("W4", 40, 8, false);
+        data.Add("W4", 40, 8, true);
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ForwardAndInputGradientMatchReference(string config, int batch, int width) =>
-        GemmTestScope.WithWidth(width, () => Dispatch(config, new ReferenceCheck(batch)));
+    public void ForwardAndInputGradientMatchReference(string config, int batch, int width, bool tile4) =>
+        GemmTestScope.WithWidth(width, () => WithTile4(tile4, () => Dispatch(config, new ReferenceCheck(batch, tile4 ? 4 : 2))));
 
-    private sealed class ReferenceCheck(int batch) : ICheck
+    /// <summary>Runs <paramref name="action"/> with F(4×4, 3×3) on or off.</summary>
+    private static void WithTile4(bool enabled, Action action)
+    {
+        bool saved = Conv2d.Winograd4x4Enabled;
+        try
+        {
+            Conv2d.Winograd4x4Enabled = enabled;
+            action();
+        }
+        finally
+        {
+            Conv2d.Winograd4x4Enabled = saved;
+        }
+    }
+
+    /// <summary>The double reference check; <paramref name="tile"/>: the forward tile size the layer must take (0: any).</summary>
+    private sealed class ReferenceCheck(int batch, int tile = 0) : ICheck
     {
         public void Run<T>() where T : struct, IConv2dConfig
         {
             var g = Conv2d.Geometry.Of<T>();
             if (Avx2.IsSupported)
                 Assert.True(Conv2d.UsesWinograd(g, batch) && Conv2d.UsesWinogradWeightGradient(g, batch), $"{typeof(T).Name} should take the Winograd path");
+            if (tile != 0)
+            {
+                Assert.Equal(tile, Conv2d.ForwardTile(g));
+                Assert.Equal(tile, Conv2d.ForwardTile(Conv2d.InputGradientGeometry(g)));
+            }
             var s = Conv2dShape.Of<T>();
             int seed = s.InSize + batch;
             float[] x = Ref.GemmRandom(batch * s.InSize, seed), w = Ref.GemmRandom(s.WeightSize, seed + 1);
@@ -233,7 +268,12 @@ public sealed class WinogradConvolutionTests : IDisposable
     [InlineData("V2", 5)]
     [InlineData("W5", 7)]
     [InlineData("W6", 3)]
-    public void ResultsAreIdenticalForOneAndTwoThreads(string config, int batch) => Dispatch(config, new ThreadCheck(batch));
+    [InlineData("W7", 5)]
+    public void ResultsAreIdenticalForOneAndTwoThreads(string config, int batch)
+    {
+        WithTile4(true, () => Dispatch(config, new ThreadCheck(batch)));
+        WithTile4(false, () => Dispatch(config, new ThreadCheck(batch)));
+    }
 
     private sealed class ThreadCheck(int batch) : ICheck
     {
@@ -264,6 +304,42 @@ public sealed class WinogradConvolutionTests : IDisposable
     }
 
     /// <summary>
+    /// F(4×4, 3×3)'s weight transform U = G·w·Gᵀ (float, 8 channels per vector, the rest one by one) against the same
+    /// product in double here, for the layer and its input-gradient convolution: 10 and 11 channels leave vector tails.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public unsafe void FourByFourWeightTransformMatchesDouble(bool flipped)
+    {
+        var layer = new Conv2d.Geometry(10, 9, 9, 11, 9, 9, 3, 3, 1, 1, 1, 1, 1, true);
+        var g = flipped ? Conv2d.InputGradientGeometry(layer) : layer;
+        float[] w = Ref.GemmRandom(11 * 10 * 9, 12);
+        float[] u = new float[36 * g.OutPerGroup * g.InPerGroup];
+        fixed (float* pw = w)
+        fixed (float* pu = u)
+            Conv2d.TransformWeights(g, 4, pw, pu, flipped);
+        double[] gm = { 1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1 };
+        int rows = g.OutPerGroup, columns = g.InPerGroup;
+        for (int k = 0; k < rows; k++)
+            for (int c = 0; c < columns; c++)
+                for (int r = 0; r < 6; r++)
+                    for (int q = 0; q < 6; q++)
+                    {
+                        double expected = 0;
+                        for (int i = 0; i < 3; i++)
+                            for (int j = 0; j < 3; j++)
+                            {
+                                double tap = flipped ? w[(c * 10 + k) * 9 + (2 - i) * 3 + (2 - j)] : w[(k * 10 + c) * 9 + i * 3 + j];
+                                expected += gm[r * 3 + i] * tap * gm[q * 3 + j];
+                            }
+                        float actual = u[((r * 6 + q) * rows + k) * columns + c];
+                        Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected)),
+                            $"flipped {flipped}: U[{r * 6 + q}][{k}, {c}] = {actual}, expected {expected}");
+                    }
+    }
+
+    /// <summary>
     /// The 5×5 weight transform U = G·w·Gᵀ (4 channels per vector, the rest one by one) against the same product in
     /// double here, for the layer and for its input-gradient convolution (weights flipped and transposed): 6 and 7
     /// channels leave vector tails of 2 and 3.
@@ -279,7 +355,7 @@ public sealed class WinogradConvolutionTests : IDisposable
         float[] u = new float[36 * g.OutPerGroup * g.InPerGroup];
         fixed (float* pw = w)
         fixed (float* pu = u)
-            Conv2d.TransformWeights(g, pw, pu, flipped);
+            Conv2d.TransformWeights(g, 2, pw, pu, flipped);
         double[] gm =
         {
             1.0 / 4, 0, 0, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,

@@ -6,11 +6,17 @@ namespace AlexNet.Gen.Kernels;
 
 public static partial class Conv2d
 {
-    // Winograd F(2×2, 5×5): 6×6 input tiles, 36 GEMMs, interpolation points 0, ±1, ±2 and ∞ (the matrices of
-    // wincnn / Lavin & Gray; the tests check them against the direct convolution):
+    // The two Winograd algorithms with 6×6 transformed tiles, both on the interpolation points 0, ±1, ±2 and ∞ (the
+    // matrices of wincnn / Lavin & Gray; the tests check them against the direct convolution), so they share Bᵀ:
     //   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
+    // F(2×2, 5×5) (5×5 layers; 36 products per 2×2 tile instead of 100 multiplies):
     //   G  = [1/4 0 0 0 0; −1/6 ×5; −1/6 1/6 −1/6 1/6 −1/6; 1/24 1/12 1/6 1/3 2/3; 1/24 −1/12 1/6 −1/3 2/3; 0 0 0 0 1]
     //   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1]
+    // F(4×4, 3×3) (3×3 layers, ForwardTile; 36 products per 4×4 tile instead of 144, F(2×2, 3×3) takes 64):
+    //   G  = [1/4 0 0; −1/6 −1/6 −1/6; −1/6 1/6 −1/6; 1/24 1/12 1/6; 1/24 −1/12 1/6; 0 0 1]
+    //   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+    // Its weight transform runs in float, 8 channels at a time (it is paid per call on every layer it serves; the
+    // double one of the 5×5 layers took 8 % of a 32 → 64-channel 14×14 layer's forward pass).
 
     private static readonly double[] G5 =
     {
@@ -93,6 +99,80 @@ public static partial class Conv2d
     private static unsafe double Tap(float* wg, bool flipped, int inG, int k, int c, int e) =>
         flipped ? wg[((nint)c * inG + k) * 25 + e] : wg[((nint)k * inG + c) * 25 + e];
 
+    /// <summary>U_ξ[k, c] = (G·w_kc·Gᵀ)[ξ] (6×6, F(4×4, 3×3)) for one output channel k of one group and every c.</summary>
+    [SkipLocalsInit]
+    private static unsafe void TransformWeightRow43(in Geometry g, float* w, float* u, bool flipped, int group, int k)
+    {
+        int outG = flipped ? g.InPerGroup : g.OutPerGroup, inG = flipped ? g.OutPerGroup : g.InPerGroup;
+        int rows = g.OutPerGroup, columns = g.InPerGroup;
+        float* wg = w + (nint)group * outG * inG * 9;
+        float* uk = u + (nint)group * 36 * rows * columns + (nint)k * columns;
+        nint plane = (nint)rows * columns;
+        float* first = flipped ? wg + (nint)k * 9 : wg + (nint)k * inG * 9;
+        int step = flipped ? inG * 9 : 9;
+        int c = 0;
+        if (Avx2.IsSupported)
+        {
+            Vector256<int> lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * step;
+            // t = G·w (6×3), by columns of w; then each row of t through G into the six planes of its row of U.
+            Vector256<float>* t = stackalloc Vector256<float>[18], row = stackalloc Vector256<float>[6];
+            for (; c + 8 <= columns; c += 8)
+            {
+                float* base0 = first + (nint)c * step;
+                for (int j = 0; j < 3; j++)
+                    G43Times(Avx2.GatherVector256(base0 + TapOffset(0, j, flipped), lanes, 4),
+                        Avx2.GatherVector256(base0 + TapOffset(1, j, flipped), lanes, 4),
+                        Avx2.GatherVector256(base0 + TapOffset(2, j, flipped), lanes, 4), t + j, 3);
+                for (int r = 0; r < 6; r++)
+                {
+                    G43Times(t[3 * r], t[3 * r + 1], t[3 * r + 2], row, 1);
+                    for (int q = 0; q < 6; q++) Vector256.Store(row[q], uk + (r * 6 + q) * plane + c);
+                }
+            }
+        }
+        float* ts = stackalloc float[18];
+        float* rs = stackalloc float[6];
+        for (; c < columns; c++)
+        {
+            float* src = first + (nint)c * step;
+            for (int j = 0; j < 3; j++)
+                G43Times(src[TapOffset(0, j, flipped)], src[TapOffset(1, j, flipped)], src[TapOffset(2, j, flipped)], ts + j, 3);
+            for (int r = 0; r < 6; r++)
+            {
+                G43Times(ts[3 * r], ts[3 * r + 1], ts[3 * r + 2], rs, 1);
+                for (int q = 0; q < 6; q++) uk[(r * 6 + q) * plane + c] = rs[q];
+            }
+        }
+    }
+
+    /// <summary>o[q·stride] = (G·(w0, w1, w2))[q] for F(4×4, 3×3)'s G, 8 channels per vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void G43Times(Vector256<float> w0, Vector256<float> w1, Vector256<float> w2, Vector256<float>* o, int stride)
+    {
+        Vector256<float> outer = w0 + w2, sixth = Vector256.Create(-1f / 6);
+        Vector256<float> even = Vector256.Create(1f / 24) * w0 + Vector256.Create(1f / 6) * w2, odd = Vector256.Create(1f / 12) * w1;
+        o[0] = Vector256.Create(0.25f) * w0;
+        o[stride] = sixth * (outer + w1);
+        o[2 * stride] = sixth * (outer - w1);
+        o[3 * stride] = even + odd;
+        o[4 * stride] = even - odd;
+        o[5 * stride] = w2;
+    }
+
+    /// <summary>The same on single channels, in the same order of operations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void G43Times(float w0, float w1, float w2, float* o, int stride)
+    {
+        float outer = w0 + w2, sixth = -1f / 6;
+        float even = 1f / 24 * w0 + 1f / 6 * w2, odd = 1f / 12 * w1;
+        o[0] = 0.25f * w0;
+        o[stride] = sixth * (outer + w1);
+        o[2 * stride] = sixth * (outer - w1);
+        o[3 * stride] = even + odd;
+        o[4 * stride] = even - odd;
+        o[5 * stride] = w2;
+    }
+
     /// <summary>o[q·stride] = (Bᵀ·a)[q] for the six vectors a0..a5 (one column or row of a 6×6 tile).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void InputTransform6(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
@@ -107,7 +187,7 @@ public static partial class Conv2d
         Vector256.Store(four * a1 - five * a3 + a5, o + 5 * stride);
     }
 
-    private unsafe struct InputTransform5<TOut> : ITileTransform where TOut : struct, ITransformDestination
+    private unsafe struct InputTransform6x6<TOut> : ITileTransform where TOut : struct, ITransformDestination
     {
         public PatchOperands In;
         public TOut Out;
@@ -144,16 +224,16 @@ public static partial class Conv2d
     private static unsafe void TransformOutput5(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y)
     {
         int outG = g.OutPerGroup;
-        nint plane = (nint)outG * tiles;
+        nint plane = tiles;
         float* rows = TileRows(g, plan, m, tiles);
-        // Channel by channel, so the 36 product planes are read as 36 sequential streams.
+        // Channel by channel, each one contiguous run of its 36 product rows (see TransformOutput).
         for (int k = 0; k < outG; k++)
         {
             Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
             float* yk = y + (nint)k * g.Pixels;
             for (int t0 = 0; t0 < tiles; t0 += 8)
             {
-                float* mk = m + (nint)k * tiles + t0;
+                float* mk = m + (nint)k * 36 * tiles + t0;
                 // Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1] down each column (kept in registers), then along the two rows.
                 var (top0, bottom0) = OutputColumn5(mk, plane);
                 var (top1, bottom1) = OutputColumn5(mk + plane, plane);
@@ -180,4 +260,69 @@ public static partial class Conv2d
     private static (Vector256<float>, Vector256<float>) OutputTransform6(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2,
         Vector256<float> a3, Vector256<float> a4, Vector256<float> a5) =>
         (a0 + a1 + a2 + a3 + a4, (a1 - a2) + Vector256.Create(2f) * (a3 - a4) + a5);
+
+    /// <summary>y[k, 4th + a, 4tw + b] = (Aᵀ·M·A)[a, b] + bias[k] over 6×6 tile products (F(4×4, 3×3)).</summary>
+    [SkipLocalsInit]
+    private static unsafe void TransformOutput4x4(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y)
+    {
+        int outG = g.OutPerGroup;
+        nint plane = tiles;
+        float* rows = TileRows(g, plan, m, tiles);
+        int length = TileRowLength(tiles, 4);
+        // Aᵀ along each of the six rows of M (4 × 6 vectors), kept on the stack: 24 vectors do not fit in registers.
+        Vector256<float>* half = stackalloc Vector256<float>[24];
+        Vector256<float>* column = stackalloc Vector256<float>[16];
+        // Channel by channel, each one contiguous run of its 36 product rows (see TransformOutput).
+        for (int k = 0; k < outG; k++)
+        {
+            Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
+            float* yk = y + (nint)k * g.Pixels;
+            for (int t0 = 0; t0 < tiles; t0 += 8)
+            {
+                float* mk = m + (nint)k * 36 * tiles + t0;
+                for (int i = 0; i < 6; i++)
+                {
+                    float* mi = mk + 6 * i * plane;
+                    OutputTransform4(Vector256.Load(mi), Vector256.Load(mi + plane), Vector256.Load(mi + 2 * plane),
+                        Vector256.Load(mi + 3 * plane), Vector256.Load(mi + 4 * plane), Vector256.Load(mi + 5 * plane), half + 4 * i);
+                }
+                // Then down each of the four columns, and each output row a (four vectors, one per column) to its tile row.
+                for (int j = 0; j < 4; j++)
+                    OutputTransform4(half[j], half[4 + j], half[8 + j], half[12 + j], half[16 + j], half[20 + j], column + 4 * j);
+                for (int a = 0; a < 4; a++)
+                    StoreTileRow4(rows + a * length + 4 * t0, column[a] + b, column[4 + a] + b, column[8 + a] + b, column[12 + a] + b);
+            }
+            CopyTileRows(g, plan, rows, tiles, yk);
+        }
+    }
+
+    /// <summary>Aᵀ·a for six vectors (F(4×4, 3×3)): o[0..3] = (a0 + (a1 + a2) + (a3 + a4), (a1 − a2) + 2·(a3 − a4),
+    /// (a1 + a2) + 4·(a3 + a4), (a1 − a2) + 8·(a3 − a4) + a5).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void OutputTransform4(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+        Vector256<float> a4, Vector256<float> a5, Vector256<float>* o)
+    {
+        Vector256<float> sum12 = a1 + a2, difference12 = a1 - a2, sum34 = a3 + a4, difference34 = a3 - a4;
+        o[0] = a0 + sum12 + sum34;
+        o[1] = difference12 + Vector256.Create(2f) * difference34;
+        o[2] = sum12 + Vector256.Create(4f) * sum34;
+        o[3] = difference12 + Vector256.Create(8f) * difference34 + a5;
+    }
+
+    /// <summary>8 tiles' outputs (a, 0..3) = y0..y3 into tile row a at <paramref name="row"/>: each tile's four interleaved
+    /// (a 4×8 transpose: pairs, then 64-bit pairs within 128-bit lanes, then the lanes in order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreTileRow4(float* row, Vector256<float> y0, Vector256<float> y1, Vector256<float> y2, Vector256<float> y3)
+    {
+        Vector256<float> lo01 = Avx.UnpackLow(y0, y1), hi01 = Avx.UnpackHigh(y0, y1); // t0 t1 | t4 t5 and t2 t3 | t6 t7, columns 0–1
+        Vector256<float> lo23 = Avx.UnpackLow(y2, y3), hi23 = Avx.UnpackHigh(y2, y3); // the same, columns 2–3
+        Vector256<float> t04 = Avx.UnpackLow(lo01.AsDouble(), lo23.AsDouble()).AsSingle(); // tile 0 | tile 4
+        Vector256<float> t15 = Avx.UnpackHigh(lo01.AsDouble(), lo23.AsDouble()).AsSingle();
+        Vector256<float> t26 = Avx.UnpackLow(hi01.AsDouble(), hi23.AsDouble()).AsSingle();
+        Vector256<float> t37 = Avx.UnpackHigh(hi01.AsDouble(), hi23.AsDouble()).AsSingle();
+        Vector256.Store(Avx.Permute2x128(t04, t15, 0x20), row);
+        Vector256.Store(Avx.Permute2x128(t26, t37, 0x20), row + 8);
+        Vector256.Store(Avx.Permute2x128(t04, t15, 0x31), row + 16);
+        Vector256.Store(Avx.Permute2x128(t26, t37, 0x31), row + 24);
+    }
 }
