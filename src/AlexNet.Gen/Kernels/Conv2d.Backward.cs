@@ -272,7 +272,7 @@ public static partial class Conv2d
             float* v = WinogradInput + (nint)lane * Plan.Transformed;
             float* m = WinogradProducts + (nint)lane * Plan.Products;
             float* packA = PackA + (nint)lane * PackASize;
-            float* u = WinogradWeights + (nint)group * Plan.Elements * gt.OutPerGroup * gt.InPerGroup;
+            float* u = WinogradWeights + (nint)group * Plan.Elements * TransformedWeightPlane(gt);
             for (int i = 0; i < count; i += Plan.Block)
             {
                 int samples = Math.Min(Plan.Block, count - i);

@@ -33,10 +33,10 @@ public static partial class Conv2d
     private static unsafe void TransformWeightRow5(in Geometry g, float* w, float* u, bool flipped, int group, int k)
     {
         int outG = flipped ? g.InPerGroup : g.OutPerGroup, inG = flipped ? g.OutPerGroup : g.InPerGroup;
-        int rows = g.OutPerGroup, columns = g.InPerGroup;
+        int columns = g.InPerGroup;
         float* wg = w + (nint)group * outG * inG * 25;
-        float* uk = u + (nint)group * 36 * rows * columns + (nint)k * columns;
-        nint plane = (nint)rows * columns;
+        nint plane = TransformedWeightPlane(g);
+        float* uk = u + (nint)group * 36 * plane + (nint)k * columns;
         double* tap = stackalloc double[25];
         double* t = stackalloc double[30];
         int c = 0;
@@ -104,10 +104,10 @@ public static partial class Conv2d
     private static unsafe void TransformWeightRow43(in Geometry g, float* w, float* u, bool flipped, int group, int k)
     {
         int outG = flipped ? g.InPerGroup : g.OutPerGroup, inG = flipped ? g.OutPerGroup : g.InPerGroup;
-        int rows = g.OutPerGroup, columns = g.InPerGroup;
+        int columns = g.InPerGroup;
         float* wg = w + (nint)group * outG * inG * 9;
-        float* uk = u + (nint)group * 36 * rows * columns + (nint)k * columns;
-        nint plane = (nint)rows * columns;
+        nint plane = TransformedWeightPlane(g);
+        float* uk = u + (nint)group * 36 * plane + (nint)k * columns;
         float* first = flipped ? wg + (nint)k * 9 : wg + (nint)k * inG * 9;
         int step = flipped ? inG * 9 : 9;
         int c = 0;

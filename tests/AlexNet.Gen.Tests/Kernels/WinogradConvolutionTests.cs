@@ -315,7 +315,8 @@ public sealed class WinogradConvolutionTests : IDisposable
         var layer = new Conv2d.Geometry(10, 9, 9, 11, 9, 9, 3, 3, 1, 1, 1, 1, 1, true);
         var g = flipped ? Conv2d.InputGradientGeometry(layer) : layer;
         float[] w = Ref.GemmRandom(11 * 10 * 9, 12);
-        float[] u = new float[36 * g.OutPerGroup * g.InPerGroup];
+        int plane = Conv2d.TransformedWeightPlane(g);
+        float[] u = new float[36 * plane];
         fixed (float* pw = w)
         fixed (float* pu = u)
             Conv2d.TransformWeights(g, 4, pw, pu, flipped);
@@ -333,7 +334,7 @@ public sealed class WinogradConvolutionTests : IDisposable
                                 double tap = flipped ? w[(c * 10 + k) * 9 + (2 - i) * 3 + (2 - j)] : w[(k * 10 + c) * 9 + i * 3 + j];
                                 expected += gm[r * 3 + i] * tap * gm[q * 3 + j];
                             }
-                        float actual = u[((r * 6 + q) * rows + k) * columns + c];
+                        float actual = u[(r * 6 + q) * plane + k * columns + c];
                         Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected)),
                             $"flipped {flipped}: U[{r * 6 + q}][{k}, {c}] = {actual}, expected {expected}");
                     }
@@ -352,7 +353,8 @@ public sealed class WinogradConvolutionTests : IDisposable
         var layer = new Conv2d.Geometry(6, 9, 9, 7, 9, 9, 5, 5, 1, 1, 2, 2, 1, true);
         var g = flipped ? Conv2d.InputGradientGeometry(layer) : layer;
         float[] w = Ref.GemmRandom(7 * 6 * 25, 11);
-        float[] u = new float[36 * g.OutPerGroup * g.InPerGroup];
+        int plane = Conv2d.TransformedWeightPlane(g);
+        float[] u = new float[36 * plane];
         fixed (float* pw = w)
         fixed (float* pu = u)
             Conv2d.TransformWeights(g, 2, pw, pu, flipped);
@@ -375,7 +377,7 @@ public sealed class WinogradConvolutionTests : IDisposable
                                 double tap = flipped ? w[(c * 6 + k) * 25 + (4 - i) * 5 + (4 - j)] : w[(k * 6 + c) * 25 + i * 5 + j];
                                 expected += gm[r * 5 + i] * tap * gm[q * 5 + j];
                             }
-                        float actual = u[((r * 6 + q) * rows + k) * columns + c];
+                        float actual = u[(r * 6 + q) * plane + k * columns + c];
                         Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected)),
                             $"flipped {flipped}: U[{r * 6 + q}][{k}, {c}] = {actual}, expected {expected}");
                     }
