@@ -97,6 +97,25 @@ public sealed class WinogradConvolutionTests : IDisposable
         public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
     }
 
+    /// <summary>16 → 24 on a 5×3 map: one 4×4 tile (two 2×2 tiles) per row of tiles, so 8 tiles span 8 (4) tile rows and
+    /// gather from the input.</summary>
+    private struct W8 : IConv2dConfig
+    {
+        public static int InChannels => 16; public static int InHeight => 5; public static int InWidth => 3;
+        public static int OutChannels => 24; public static int OutHeight => 5; public static int OutWidth => 3;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
+    }
+
+    /// <summary>16 → 16 on a 6×2 map: 2×2 tiles (fewer multiplies than 4×4 here), one per row of tiles: gathers.</summary>
+    private struct W9 : IConv2dConfig
+    {
+        public static int InChannels => 16; public static int InHeight => 6; public static int InWidth => 2;
+        public static int OutChannels => 16; public static int OutHeight => 6; public static int OutWidth => 2;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => false;
+    }
+
     /// <summary>5×5 (F(2×2, 5×5)): 16 → 24, pad 2 (same size), odd non-square image.</summary>
     private struct V1 : IConv2dConfig
     {
@@ -140,6 +159,8 @@ public sealed class WinogradConvolutionTests : IDisposable
             case "W5": check.Run<W5>(); break;
             case "W6": check.Run<W6>(); break;
             case "W7": check.Run<W7>(); break;
+            case "W8": check.Run<W8>(); break;
+            case "W9": check.Run<W9>(); break;
             case "V1": check.Run<V1>(); break;
             case "V2": check.Run<V2>(); break;
             case "V3": check.Run<V3>(); break;
@@ -151,10 +172,10 @@ public sealed class WinogradConvolutionTests : IDisposable
     public static TheoryData<string, int, int, bool> Cases()
     {
         var data = new TheoryData<string, int, int, bool>();
-        foreach (string config in new[] { "W1", "W2", "W3", "W4", "W5", "W6", "W7", "V1", "V2", "V3" })
+        foreach (string config in new[] { "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "V1", "V2", "V3" })
             foreach (int batch in new[] { 4, 9 })
                 foreach (int width in new[] { 8, 16 })
-                    foreach (bool tile4 in config[0] == 'W' ? new[] { true, false } : new[] { false })
+                    foreach (bool tile4 in config[0] == 'W' && config != "W9" ? new[] { true, false } : new[] { false })
                         data.Add(config, batch, width, tile4);
         // 40 samples of W4 (20 tiles each): 20 per lane, over the Winograd block of 16 samples, so a lane runs two blocks.
         data.Add("W4", 40, 8, false);
