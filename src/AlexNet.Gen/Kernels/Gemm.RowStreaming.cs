@@ -12,6 +12,10 @@ public static partial class Gemm
     // weight gradient), so each 6-row group streams from memory once per K slice while it sits in L1, against the
     // batch's few packed Xᵀ panels in L2. Yᵀ is then transposed into Y. Work is split over whole row groups; each
     // element sums its K slices in order with the same kernel, so results do not depend on the thread count.
+    // The K slices are as deep as L2 holds of the packed Xᵀ (RowSliceDepth), not the GEMM's 256 rows: W's rows
+    // are K floats apart, so each group reads six runs of one slice's length, and 1 KB runs (256 floats) left the
+    // hardware prefetchers so little to follow that fc6's forward pass at batch 64 waited on memory for a third of
+    // its time (83–93 ms on one thread; 54–65 ms with 2048-float slices, 44–47 → 32–34 ms on two).
 
     /// <summary>Test switch: false keeps the dense forward pass on the packed GEMM.</summary>
     internal static bool RowStreamingEnabled = true;
@@ -20,6 +24,14 @@ public static partial class Gemm
     /// keep the packed GEMM) and row offsets of A that fit an int.</summary>
     internal static bool UsesRowStreaming(int m, int n, int k) =>
         RowStreamingEnabled && VectorWidth == 8 && Avx.IsSupported && n >= 2 && (long)(m + IndirectAKernel6x16.MR) * k < int.MaxValue;
+
+    /// <summary>Floats of the packed Xᵀ a K slice of <see cref="MultiplyRowStreaming"/> may hold: this machine's L2 (512 KB per core).</summary>
+    private const int RowSliceFloats = 128 * 1024;
+
+    /// <summary>K slice depth of <see cref="MultiplyRowStreaming"/> for <paramref name="n"/> rows of X: at least the
+    /// GEMM's, at most K, a multiple of 8.</summary>
+    internal static int RowSliceDepth(int n, int k) =>
+        Math.Min(k, Math.Max(SliceDepth, RowSliceFloats / PackedBWidth(n) / 8 * 8));
 
     /// <summary>Floats of the packed Xᵀ and of Yᵀ (rows rounded up to the row groups, columns to the panels).</summary>
     internal static (int Packed, int Transposed) RowStreamingSizes(int m, int n, int k) =>
@@ -32,14 +44,14 @@ public static partial class Gemm
     internal static unsafe void MultiplyRowStreaming(int m, int n, int k, float* a, float* b, float* c, float* packed,
         float* transposed, int lanes)
     {
-        int paddedN = PackedBWidth(n), kc = SliceDepth;
+        int paddedN = PackedBWidth(n), kc = RowSliceDepth(n, k);
         // op(B) = Xᵀ [k × n] into KC slices of NR-column panels (PackedBOffset's layout).
         for (int pc = 0; pc < k; pc += kc)
             PackB<Kernel6x16>(true, b, k, pc, 0, Math.Min(kc, k - pc), n, packed + (nint)pc * paddedN);
         int groups = (m + IndirectAKernel6x16.MR - 1) / IndirectAKernel6x16.MR;
         var body = new RowStreamingBody
         {
-            M = m, K = k, PaddedN = paddedN, A = a, Packed = packed, Transposed = transposed, Groups = groups,
+            M = m, K = k, Kc = kc, PaddedN = paddedN, A = a, Packed = packed, Transposed = transposed, Groups = groups,
             Lanes = Math.Max(1, Math.Min(lanes, groups)),
         };
         if (body.Lanes > 1) StaticParallel.For(body.Lanes, body.Lanes, body);
@@ -59,14 +71,14 @@ public static partial class Gemm
 
     private unsafe struct RowStreamingBody : IParallelBody
     {
-        public int M, K, PaddedN, Groups, Lanes;
+        public int M, K, Kc, PaddedN, Groups, Lanes;
         public float* A, Packed, Transposed;
 
         public void Run(int start, int end)
         {
             int mr = IndirectAKernel6x16.MR, nr = IndirectAKernel6x16.NR;
             int* rows = stackalloc int[IndirectAKernel6x16.MR];
-            int kc = SliceDepth;
+            int kc = Kc;
             for (int lane = start; lane < end; lane++)
             {
                 var (g0, g1) = StaticParallel.Partition(Groups, Lanes, lane);

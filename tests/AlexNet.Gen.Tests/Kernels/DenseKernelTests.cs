@@ -33,6 +33,12 @@ public class DenseKernelTests
         public static int InFeatures => 1; public static int OutFeatures => 6; public static bool HasBias => true;
     }
 
+    /// <summary>Deeper than the row-streaming forward pass's K slice at batch 64 (2048 rows): two slices, the second partial.</summary>
+    private struct D5 : IDenseConfig
+    {
+        public static int InFeatures => 2500; public static int OutFeatures => 11; public static bool HasBias => true;
+    }
+
     private interface ICheck
     {
         void Run<T>() where T : struct, IDenseConfig;
@@ -48,6 +54,7 @@ public class DenseKernelTests
             case "D2": check.Run<D2>(); break;
             case "D3": check.Run<D3>(); break;
             case "D4": check.Run<D4>(); break;
+            case "D5": check.Run<D5>(); break;
             default: throw new ArgumentException($"unknown config {config}");
         }
     }
@@ -81,6 +88,17 @@ public class DenseKernelTests
             double[] expected = Ref.DenseForward(d.In, d.Out, d.HasBias, Ref.GemmToDouble(d.X), Ref.GemmToDouble(d.W), Ref.GemmToDouble(d.B), batch);
             Ref.GemmAssertClose(expected, y, 1e-4, $"{typeof(T).Name} forward batch {batch} width {Gemm.VectorWidth}");
         }
+    }
+
+    /// <summary>The row-streaming forward pass (AVX2 width) over several K slices, on one and two threads.</summary>
+    [Theory]
+    [InlineData(8, 1)]
+    [InlineData(8, 2)]
+    [InlineData(16, 2)]
+    public void ForwardOverSeveralSlicesMatchesReference(int width, int threads)
+    {
+        Assert.True(Gemm.RowSliceDepth(64, D5.InFeatures) < D5.InFeatures, "D5 should span several K slices at batch 64");
+        GemmTestScope.WithWidth(width, () => GemmTestScope.WithThreads(threads, () => Dispatch("D5", new ForwardCheck(64))));
     }
 
     [Theory]
