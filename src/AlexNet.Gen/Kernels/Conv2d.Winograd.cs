@@ -11,12 +11,15 @@ public static partial class Conv2d
     // tile takes 16 multiplies per (input, output) channel pair instead of 36, as 16 GEMMs
     //   M_ξ [Cout/g × tiles] = U_ξ [Cout/g × Cin/g] · V_ξ [Cin/g × tiles],  ξ = 0..15,
     // with U = G·w·Gᵀ (weights), V = Bᵀ·d·B (4×4 input patches) and the output tile Aᵀ·M·A. The input transform runs
-    // on 8 tiles at once, loading them from a zero-padded copy of the input split into even and odd columns
+    // on 8 tiles at once, loading them from a zero-padded copy of the input split into column phases
     // (Conv2d.WinogradPatches.cs), and writes V straight into the GEMM's packed layout. The input gradient of such a
     // layer is the same kind of convolution of the output gradient with the weights flipped and transposed, so the
     // backward pass uses it too; the weight gradient is the adjoint of the transforms, again 16 GEMMs per block
     // (Conv2d.WinogradGradient.cs), taken from a higher channel count (WinogradWeightGradientMinChannels).
-    // 5×5 layers use F(2×2, 5×5) the same way (36 GEMMs, Conv2d.Winograd5.cs).
+    // The forward pass and input gradient take F(4×4, 3×3) instead where its 4×4 tiles need fewer multiplies
+    // (ForwardTile: 36 GEMMs over 6×6 patches, a quarter as many tiles), and 5×5 layers F(2×2, 5×5), both with 6×6
+    // transforms (Conv2d.Winograd6.cs). The weight gradient stays on F(2×2, 3×3): its GEMMs sum over a chunk's few
+    // tiles, and 36 dU planes instead of 16 cost it more than the fewer products save.
 
     /// <summary>Test switch: false sends every convolution through im2col + GEMM.</summary>
     internal static bool WinogradEnabled = true;
@@ -72,9 +75,10 @@ public static partial class Conv2d
         g.Groups, hasBias: false);
 
     /// <summary>
-    /// Output tile size m of the forward pass and input gradient of <paramref name="g"/>: 4 (F(4×4, 3×3)) for a 3×3
-    /// kernel when its tiles take fewer multiplies than F(2×2, 3×3)'s (36 per 4×4 tile against 16 per 2×2 tile: 1.36×
-    /// fewer on 13×13 and 14×14 maps, 1.78× on 7×7, whose 2×2 tiles pad it to 8×8 all the same), else 2.
+    /// Output tile size m of the Winograd forward pass of <paramref name="g"/> (a layer's, or the input-gradient
+    /// convolution's): 4 (F(4×4, 3×3)) for a 3×3 kernel when its tiles take fewer multiplies than F(2×2, 3×3)'s (36 per
+    /// 4×4 tile against 16 per 2×2 tile: 1.36× fewer on 13×13 and 14×14 maps, 1.78× on 7×7, whose 2×2 tiles pad it to
+    /// 8×8 all the same), else 2. The weight gradient's plan keeps 2.
     /// </summary>
     internal static int ForwardTile(in Geometry g)
     {
@@ -126,7 +130,9 @@ public static partial class Conv2d
     internal static int TransformedWeightPlane(in Geometry g) => checked(g.OutPerGroup * g.InPerGroup + 16);
 
     /// <summary>
-    /// U_ξ[k, c] = (G·w_kc·Gᵀ)[ξ] for every group, laid out [group][ξ][Cout/g][Cin/g] (A operands of the 16 GEMMs).
+    /// U_ξ[k, c] = (G·w_kc·Gᵀ)[ξ] for every group, laid out [group][ξ][Cout/g][Cin/g], each ξ's matrix
+    /// <see cref="TransformedWeightPlane"/> floats from the next (A operands of the 16 or 36 GEMMs); <paramref name="tile"/>:
+    /// the plan's output tile size (4 for F(4×4, 3×3)).
     /// <paramref name="flipped"/>: the weights of the input-gradient convolution (w'[c, k] = w[k, c] rotated 180°).
     /// Split over output channels on all threads (each element is computed the same way on any thread).
     /// </summary>
@@ -232,8 +238,9 @@ public static partial class Conv2d
 
     /// <summary>
     /// y = conv(x) + bias for <paramref name="count"/> samples of one group: x and y point at the group's first channel
-    /// of the first sample (samples g.InputSize / g.OutputSize floats apart), u at the group's 16 (5×5: 36) transformed
-    /// weight matrices. <paramref name="v"/> and <paramref name="m"/> hold the plan's Transformed and Products floats.
+    /// of the first sample (samples g.InputSize / g.OutputSize floats apart), u at the group's 16 (6×6 tiles: 36)
+    /// transformed weight matrices. <paramref name="v"/> and <paramref name="m"/> hold the plan's Transformed and Products
+    /// floats; the products are laid out [k][ξ][tile].
     /// </summary>
     internal static unsafe void WinogradBlock(in Geometry g, in WinogradPlan plan, float* x, int count, float* u, float* bias,
         float* y, float* v, float* m, float* packA, int gemmLanes)
@@ -251,7 +258,7 @@ public static partial class Conv2d
     }
 
     /// <summary>
-    /// V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 4×4 (5×5 kernels: 6×6) input patch in channel c, into the packed layout
+    /// V_ξ[c, t] = (Bᵀ·d·B)[ξ] of tile t's 4×4 (F(4×4, 3×3) and 5×5 kernels: 6×6) input patch in channel c, into the packed layout
     /// (planes <paramref name="vSize"/> floats apart), or into the weight gradient's <paramref name="operand"/> layout.
     /// </summary>
     [SkipLocalsInit]

@@ -75,7 +75,8 @@ public static partial class Conv2d
     /// <summary>
     /// Fills <paramref name="padded"/> from the <paramref name="samples"/> samples at x (one group's channels). Rows of at
     /// most 32 floats (maps up to 13–27 wide) come straight from the input by masked loads (lanes outside the image read
-    /// zero without touching memory), split into their even and odd columns in registers (<see cref="SplitNarrowRow"/>);
+    /// zero without touching memory), split into their 2 or 4 column phases in registers (<see cref="SplitNarrowRow"/>,
+    /// <see cref="SplitNarrowRow4"/>);
     /// a copy into a zeroed line and a call splitting it, 7–14 floats at a time, had cost more than the copying (4 % of
     /// the Fashion-MNIST sample's training time). Wider rows go through that line.
     /// </summary>
