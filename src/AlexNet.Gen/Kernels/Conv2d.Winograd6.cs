@@ -111,11 +111,11 @@ public static partial class Conv2d
         float* first = flipped ? wg + (nint)k * 9 : wg + (nint)k * inG * 9;
         int step = flipped ? inG * 9 : 9;
         int c = 0;
+        // t = G·w (6×3), by columns of w; then each row of t through G into the six planes of its row of U.
+        Vector256<float>* t = stackalloc Vector256<float>[18], row = stackalloc Vector256<float>[6];
         if (Avx2.IsSupported)
         {
             Vector256<int> lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * step;
-            // t = G·w (6×3), by columns of w; then each row of t through G into the six planes of its row of U.
-            Vector256<float>* t = stackalloc Vector256<float>[18], row = stackalloc Vector256<float>[6];
             for (; c + 8 <= columns; c += 8)
             {
                 float* base0 = first + (nint)c * step;
@@ -130,17 +130,17 @@ public static partial class Conv2d
                 }
             }
         }
-        float* ts = stackalloc float[18];
-        float* rs = stackalloc float[6];
+        // The remaining channels one at a time in lane 0: the same operations, so the same bits.
         for (; c < columns; c++)
         {
             float* src = first + (nint)c * step;
             for (int j = 0; j < 3; j++)
-                G43Times(src[TapOffset(0, j, flipped)], src[TapOffset(1, j, flipped)], src[TapOffset(2, j, flipped)], ts + j, 3);
+                G43Times(Vector256.CreateScalar(src[TapOffset(0, j, flipped)]), Vector256.CreateScalar(src[TapOffset(1, j, flipped)]),
+                    Vector256.CreateScalar(src[TapOffset(2, j, flipped)]), t + j, 3);
             for (int r = 0; r < 6; r++)
             {
-                G43Times(ts[3 * r], ts[3 * r + 1], ts[3 * r + 2], rs, 1);
-                for (int q = 0; q < 6; q++) uk[(r * 6 + q) * plane + c] = rs[q];
+                G43Times(t[3 * r], t[3 * r + 1], t[3 * r + 2], row, 1);
+                for (int q = 0; q < 6; q++) uk[(r * 6 + q) * plane + c] = row[q].ToScalar();
             }
         }
     }
@@ -152,20 +152,6 @@ public static partial class Conv2d
         Vector256<float> outer = w0 + w2, sixth = Vector256.Create(-1f / 6);
         Vector256<float> even = Vector256.Create(1f / 24) * w0 + Vector256.Create(1f / 6) * w2, odd = Vector256.Create(1f / 12) * w1;
         o[0] = Vector256.Create(0.25f) * w0;
-        o[stride] = sixth * (outer + w1);
-        o[2 * stride] = sixth * (outer - w1);
-        o[3 * stride] = even + odd;
-        o[4 * stride] = even - odd;
-        o[5 * stride] = w2;
-    }
-
-    /// <summary>The same on single channels, in the same order of operations.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void G43Times(float w0, float w1, float w2, float* o, int stride)
-    {
-        float outer = w0 + w2, sixth = -1f / 6;
-        float even = 1f / 24 * w0 + 1f / 6 * w2, odd = 1f / 12 * w1;
-        o[0] = 0.25f * w0;
         o[stride] = sixth * (outer + w1);
         o[2 * stride] = sixth * (outer - w1);
         o[3 * stride] = even + odd;

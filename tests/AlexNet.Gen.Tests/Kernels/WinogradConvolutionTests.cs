@@ -325,82 +325,63 @@ public sealed class WinogradConvolutionTests : IDisposable
     }
 
     /// <summary>
-    /// F(4×4, 3×3)'s weight transform U = G·w·Gᵀ (float, 8 channels per vector, the rest one by one) against the same
+    /// F(4×4, 3×3)'s weight transform U = G·w·Gᵀ (float, 8 channels per vector, the rest one at a time) against the same
     /// product in double here, for the layer and its input-gradient convolution: 10 and 11 channels leave vector tails.
     /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public unsafe void FourByFourWeightTransformMatchesDouble(bool flipped)
-    {
-        var layer = new Conv2d.Geometry(10, 9, 9, 11, 9, 9, 3, 3, 1, 1, 1, 1, 1, true);
-        var g = flipped ? Conv2d.InputGradientGeometry(layer) : layer;
-        float[] w = Ref.GemmRandom(11 * 10 * 9, 12);
-        int plane = Conv2d.TransformedWeightPlane(g);
-        float[] u = new float[36 * plane];
-        fixed (float* pw = w)
-        fixed (float* pu = u)
-            Conv2d.TransformWeights(g, 4, pw, pu, flipped);
-        double[] gm = { 1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1 };
-        int rows = g.OutPerGroup, columns = g.InPerGroup;
-        for (int k = 0; k < rows; k++)
-            for (int c = 0; c < columns; c++)
-                for (int r = 0; r < 6; r++)
-                    for (int q = 0; q < 6; q++)
-                    {
-                        double expected = 0;
-                        for (int i = 0; i < 3; i++)
-                            for (int j = 0; j < 3; j++)
-                            {
-                                double tap = flipped ? w[(c * 10 + k) * 9 + (2 - i) * 3 + (2 - j)] : w[(k * 10 + c) * 9 + i * 3 + j];
-                                expected += gm[r * 3 + i] * tap * gm[q * 3 + j];
-                            }
-                        float actual = u[(r * 6 + q) * plane + k * columns + c];
-                        Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected)),
-                            $"flipped {flipped}: U[{r * 6 + q}][{k}, {c}] = {actual}, expected {expected}");
-                    }
-    }
+    public void FourByFourWeightTransformMatchesDouble(bool flipped) => AssertWeightTransformMatchesDouble(3, 4, 10, 11, flipped,
+        new[] { 1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1 });
 
     /// <summary>
-    /// The 5×5 weight transform U = G·w·Gᵀ (4 channels per vector, the rest one by one) against the same product in
-    /// double here, for the layer and for its input-gradient convolution (weights flipped and transposed): 6 and 7
-    /// channels leave vector tails of 2 and 3.
+    /// The 5×5 weight transform U = G·w·Gᵀ (double, 4 channels per vector, the rest one by one) against the same product
+    /// here, for the layer and for its input-gradient convolution (weights flipped and transposed): 6 and 7 channels leave
+    /// vector tails of 2 and 3.
     /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public unsafe void FiveByFiveWeightTransformMatchesDouble(bool flipped)
+    public void FiveByFiveWeightTransformMatchesDouble(bool flipped) => AssertWeightTransformMatchesDouble(5, 2, 6, 7, flipped, new[]
     {
-        var layer = new Conv2d.Geometry(6, 9, 9, 7, 9, 9, 5, 5, 1, 1, 2, 2, 1, true);
+        1.0 / 4, 0, 0, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+        1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3, 1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3, 0, 0, 0, 0, 1,
+    });
+
+    /// <summary>
+    /// TransformWeights of an r×r layer with <paramref name="inChannels"/> → <paramref name="outChannels"/> (or its
+    /// input-gradient convolution) on tiles of <paramref name="tile"/> against Σ G[r', i]·w[i, j]·G[q, j] in double, G being
+    /// <paramref name="gm"/> (6 × r): within 1e-6 relative.
+    /// </summary>
+    private static unsafe void AssertWeightTransformMatchesDouble(int r, int tile, int inChannels, int outChannels, bool flipped, double[] gm)
+    {
+        int taps = r * r;
+        var layer = new Conv2d.Geometry(inChannels, 9, 9, outChannels, 9, 9, r, r, 1, 1, r / 2, r / 2, 1, true);
         var g = flipped ? Conv2d.InputGradientGeometry(layer) : layer;
-        float[] w = Ref.GemmRandom(7 * 6 * 25, 11);
+        float[] w = Ref.GemmRandom(outChannels * inChannels * taps, 11 + r);
         int plane = Conv2d.TransformedWeightPlane(g);
         float[] u = new float[36 * plane];
         fixed (float* pw = w)
         fixed (float* pu = u)
-            Conv2d.TransformWeights(g, 2, pw, pu, flipped);
-        double[] gm =
-        {
-            1.0 / 4, 0, 0, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
-            1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3, 1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3, 0, 0, 0, 0, 1,
-        };
+            Conv2d.TransformWeights(g, tile, pw, pu, flipped);
         int rows = g.OutPerGroup, columns = g.InPerGroup;
         for (int k = 0; k < rows; k++)
             for (int c = 0; c < columns; c++)
-                for (int r = 0; r < 6; r++)
+                for (int p = 0; p < 6; p++)
                     for (int q = 0; q < 6; q++)
                     {
                         double expected = 0;
-                        for (int i = 0; i < 5; i++)
-                            for (int j = 0; j < 5; j++)
+                        for (int i = 0; i < r; i++)
+                            for (int j = 0; j < r; j++)
                             {
-                                // Tap (i, j) of the transformed layer's (k, c): w[k, c, i, j], or w[c, k, 4 − i, 4 − j] flipped.
-                                double tap = flipped ? w[(c * 6 + k) * 25 + (4 - i) * 5 + (4 - j)] : w[(k * 6 + c) * 25 + i * 5 + j];
-                                expected += gm[r * 5 + i] * tap * gm[q * 5 + j];
+                                // Tap (i, j) of the transformed layer's (k, c): w[k, c, i, j], or w[c, k, r − 1 − i, r − 1 − j] flipped.
+                                double tap = flipped ? w[(c * inChannels + k) * taps + (r - 1 - i) * r + (r - 1 - j)]
+                                    : w[(k * inChannels + c) * taps + i * r + j];
+                                expected += gm[p * r + i] * tap * gm[q * r + j];
                             }
-                        float actual = u[(r * 6 + q) * plane + k * columns + c];
+                        float actual = u[(p * 6 + q) * plane + k * columns + c];
                         Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected)),
-                            $"flipped {flipped}: U[{r * 6 + q}][{k}, {c}] = {actual}, expected {expected}");
+                            $"r {r} flipped {flipped}: U[{p * 6 + q}][{k}, {c}] = {actual}, expected {expected}");
                     }
     }
 }
