@@ -377,6 +377,8 @@ public class ConvolutionKernelTests
     [InlineData("C12", 4, 2)]
     [InlineData("C3", 3, 1)]
     [InlineData("C2", 5, 2)]
+    [InlineData("C17", 4, 2)] // Winograd F(4×4, 3×3) forward and input gradient
+    [InlineData("C17", 5, 1)]
     public void RepeatedCallsDoNotAllocate(string config, int batch, int threads) =>
         GemmTestScope.WithThreads(threads, () => Dispatch(config, new AllocationCheck(batch)));
 
