@@ -141,7 +141,10 @@ public static partial class Conv2d
         int rows = g.Groups * g.OutPerGroup;
         int lanes = Math.Min(StaticParallel.ThreadCount, rows);
         var body = new WeightTransformBody { G = g, W = w, U = u, Flipped = flipped, Rows = rows, Lanes = lanes, Tile = tile };
-        if (lanes > 1 && (long)rows * g.InPerGroup >= 4096) StaticParallel.For(lanes, lanes, body);
+        // Both threads from 64 K transformed floats (4,096 channel pairs on 4×4 tiles, 1,821 on 6×6: a 32 → 64-channel
+        // layer's F(4×4, 3×3) transform had run on one thread while the other waited).
+        int elements = g.KernelHeight == 5 || tile == 4 ? 36 : 16;
+        if (lanes > 1 && (long)rows * g.InPerGroup * elements >= 65536) StaticParallel.For(lanes, lanes, body);
         else { body.Lanes = 1; body.Run(0, 1); }
     }
 
