@@ -170,19 +170,39 @@ public static partial class Conv2d
         }
     }
 
+    /// <summary>
+    /// Where the weight transforms read and write one output channel k of one group of the transformed layer: tap e of
+    /// its input channel c at First[c·Step + e] of the original weights [Cout][Cin/g][r][r] (w[c, k] if flipped), and
+    /// U_ξ[k, c] at Row[ξ·Plane + c].
+    /// </summary>
+    private readonly unsafe struct WeightRow
+    {
+        public readonly float* First, Row;
+        public readonly int Step, Columns;
+        public readonly nint Plane;
+
+        public WeightRow(in Geometry g, float* w, float* u, bool flipped, int group, int k, int elements)
+        {
+            int taps = g.KernelHeight * g.KernelWidth;
+            // Of the original layer: outG output channels, inG inputs per group.
+            int outG = flipped ? g.InPerGroup : g.OutPerGroup, inG = flipped ? g.OutPerGroup : g.InPerGroup;
+            float* wg = w + (nint)group * outG * inG * taps;
+            First = flipped ? wg + (nint)k * taps : wg + (nint)k * inG * taps;
+            Step = flipped ? inG * taps : taps;
+            Columns = g.InPerGroup;
+            Plane = TransformedWeightPlane(g);
+            Row = u + (nint)group * elements * Plane + (nint)k * Columns;
+        }
+    }
+
     /// <summary>U_ξ[k, c] for one output channel k of one group and every c: 8 channels at a time with gathers.</summary>
     [SkipLocalsInit]
     private static unsafe void TransformWeightRow(in Geometry g, float* w, float* u, bool flipped, int group, int k)
     {
-        // Of the original layer: outG output channels, inG inputs per group, weight [Cout][Cin/g][3][3].
-        int outG = flipped ? g.InPerGroup : g.OutPerGroup, inG = flipped ? g.OutPerGroup : g.InPerGroup;
-        int columns = g.InPerGroup; // the transformed layer's input channels per group
-        float* wg = w + (nint)group * outG * inG * 9;
-        nint plane = TransformedWeightPlane(g);
-        float* uk = u + (nint)group * 16 * plane + (nint)k * columns;
-        // Tap (i, j) of transformed channel c sits at first + c·step + tap offset.
-        float* first = flipped ? wg + (nint)k * 9 : wg + (nint)k * inG * 9;
-        int step = flipped ? inG * 9 : 9;
+        var source = new WeightRow(g, w, u, flipped, group, k, 16);
+        float* first = source.First, uk = source.Row;
+        int step = source.Step, columns = source.Columns;
+        nint plane = source.Plane;
         int c = 0;
         if (Avx2.IsSupported)
         {
@@ -249,11 +269,11 @@ public static partial class Conv2d
         float* y, float* v, float* m, float* packA, int gemmLanes)
     {
         int tiles = count * plan.TilesPerSample, inG = g.InPerGroup, outG = g.OutPerGroup;
-        int vSize = Gemm.PackedBSize(inG, tiles);
+        int vSize = Gemm.PackedBSize(inG, tiles), uPlane = TransformedWeightPlane(g);
         float* padded = v + plan.TransformedTiles;
         TransformInput(g, plan, x, tiles, v, vSize, padded);
         for (int xi = 0; xi < plan.Elements; xi++)
-            Gemm.MultiplyPrepacked(outG, tiles, inG, u + (nint)xi * TransformedWeightPlane(g), inG, v + (nint)xi * vSize,
+            Gemm.MultiplyPrepacked(outG, tiles, inG, u + (nint)xi * uPlane, inG, v + (nint)xi * vSize,
                 m + (nint)xi * tiles, plan.Elements * tiles, false, packA, gemmLanes);
         if (plan.Kernel == 5) TransformOutput5(g, plan, m, tiles, bias, y);
         else if (plan.Tile == 4) TransformOutput4x4(g, plan, m, tiles, bias, y);

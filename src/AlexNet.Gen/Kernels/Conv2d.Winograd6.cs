@@ -32,11 +32,10 @@ public static partial class Conv2d
     [SkipLocalsInit]
     private static unsafe void TransformWeightRow5(in Geometry g, float* w, float* u, bool flipped, int group, int k)
     {
-        int outG = flipped ? g.InPerGroup : g.OutPerGroup, inG = flipped ? g.OutPerGroup : g.InPerGroup;
-        int columns = g.InPerGroup;
-        float* wg = w + (nint)group * outG * inG * 25;
-        nint plane = TransformedWeightPlane(g);
-        float* uk = u + (nint)group * 36 * plane + (nint)k * columns;
+        var source = new WeightRow(g, w, u, flipped, group, k, 36);
+        float* uk = source.Row;
+        int columns = source.Columns;
+        nint plane = source.Plane;
         double* tap = stackalloc double[25];
         double* t = stackalloc double[30];
         int c = 0;
@@ -51,8 +50,8 @@ public static partial class Conv2d
                     for (int j = 0; j < 5; j++)
                     {
                         int e = flipped ? (4 - i) * 5 + (4 - j) : i * 5 + j;
-                        vtap[i * 5 + j] = Vector256.Create(Tap(wg, flipped, inG, k, c, e), Tap(wg, flipped, inG, k, c + 1, e),
-                            Tap(wg, flipped, inG, k, c + 2, e), Tap(wg, flipped, inG, k, c + 3, e));
+                        float* at = source.First + (nint)c * source.Step + e;
+                        vtap[i * 5 + j] = Vector256.Create(at[0], at[source.Step], at[2 * source.Step], at[3 * source.Step]);
                     }
                 for (int r = 0; r < 6; r++)
                     for (int j = 0; j < 5; j++)
@@ -72,7 +71,7 @@ public static partial class Conv2d
         }
         for (; c < columns; c++)
         {
-            float* src = flipped ? wg + ((nint)c * inG + k) * 25 : wg + ((nint)k * inG + c) * 25;
+            float* src = source.First + (nint)c * source.Step;
             for (int i = 0; i < 5; i++)
                 for (int j = 0; j < 5; j++)
                     tap[i * 5 + j] = flipped ? src[(4 - i) * 5 + (4 - j)] : src[i * 5 + j];
@@ -94,22 +93,14 @@ public static partial class Conv2d
         }
     }
 
-    /// <summary>Weight element e (0..24) of the transformed layer's (k, c) pair, as a double.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe double Tap(float* wg, bool flipped, int inG, int k, int c, int e) =>
-        flipped ? wg[((nint)c * inG + k) * 25 + e] : wg[((nint)k * inG + c) * 25 + e];
-
     /// <summary>U_ξ[k, c] = (G·w_kc·Gᵀ)[ξ] (6×6, F(4×4, 3×3)) for one output channel k of one group and every c.</summary>
     [SkipLocalsInit]
     private static unsafe void TransformWeightRow43(in Geometry g, float* w, float* u, bool flipped, int group, int k)
     {
-        int outG = flipped ? g.InPerGroup : g.OutPerGroup, inG = flipped ? g.OutPerGroup : g.InPerGroup;
-        int columns = g.InPerGroup;
-        float* wg = w + (nint)group * outG * inG * 9;
-        nint plane = TransformedWeightPlane(g);
-        float* uk = u + (nint)group * 36 * plane + (nint)k * columns;
-        float* first = flipped ? wg + (nint)k * 9 : wg + (nint)k * inG * 9;
-        int step = flipped ? inG * 9 : 9;
+        var source = new WeightRow(g, w, u, flipped, group, k, 36);
+        float* first = source.First, uk = source.Row;
+        int step = source.Step, columns = source.Columns;
+        nint plane = source.Plane;
         int c = 0;
         // t = G·w (6×3), by columns of w; then each row of t through G into the six planes of its row of U.
         Vector256<float>* t = stackalloc Vector256<float>[18], row = stackalloc Vector256<float>[6];
