@@ -107,6 +107,7 @@ internal static partial class ShapeInference
             }
         }
 
+        if (!failed && shapesKnown) LayerFusion.FuseRelu(plans);
         var result = failed || !shapesKnown
             ? null
             : new NetworkPlan(spec.Namespace, spec.ClassName, spec.ContainingTypes, spec.HintName, input, plans.ToEquatableArray());

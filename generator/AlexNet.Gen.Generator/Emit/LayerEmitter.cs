@@ -19,7 +19,7 @@ internal static class LayerEmitter
 
     public static void EmitFields(SourceWriter w, LayerPlan l)
     {
-        if (l.Kind == LayerKind.Flatten) return;
+        if (l.Kind == LayerKind.Flatten || l.FusedInto is not null) return;
         w.Line($"private float[] {FieldName(l, "Output")} = global::System.Array.Empty<float>();");
         switch (l.Kind)
         {
@@ -79,7 +79,7 @@ internal static class LayerEmitter
                 string kernel = l.Kind == LayerKind.Conv2d ? "Conv2d" : "Dense";
                 string bias = l.HasBias ? m + "Bias" : S + ".Empty";
                 string biasGradient = l.HasBias ? m + "BiasGradient" : S + ".Empty";
-                Summary(w, title);
+                Summary(w, l.FusedRelu ? title + " Writes max(0, ·): the ReLU after it is fused." : title);
                 w.Line($"private void {m}Forward({ROS} x, {S} y, int n) => {Kernels}{kernel}.Forward<{config}>(x, {m}Weight, {bias}, y, n, _workspace);");
                 Summary(w, $"Gradients of {l.Name}: weight and bias (summed over the batch) and, unless empty, input.");
                 w.Line($"private void {m}Backward({ROS} dy, {S} dx, int n) => {Kernels}{kernel}.Backward<{config}>({trainIn}, {m}Weight, dy, dx, {m}WeightGradient, {biasGradient}, n, _workspace);");
@@ -88,7 +88,9 @@ internal static class LayerEmitter
             }
             case LayerKind.ReLU:
                 Summary(w, title);
-                w.Line($"private void {m}Forward({ROS} x, {S} y, int n) => {Kernels}Activations.Relu(x, y);");
+                // Fused: the producer's kernel applies it; only the backward pass remains, on the producer's output.
+                if (l.FusedInto is null)
+                    w.Line($"private void {m}Forward({ROS} x, {S} y, int n) => {Kernels}Activations.Relu(x, y);");
                 w.Line($"private void {m}Backward({ROS} dy, {S} dx, int n) => {Kernels}Activations.ReluBackward({trainOut}, dy, dx);");
                 break;
             case LayerKind.ELU:
@@ -164,6 +166,7 @@ internal static class LayerEmitter
             w.Line($"public static int PadLeft => {l.PadLeft};");
             w.Line($"public static int Groups => {l.Groups};");
             w.Line($"public static bool HasBias => {(l.HasBias ? "true" : "false")};");
+            if (l.FusedRelu) w.Line("public static bool FusedRelu => true;");
         }
     }
 
@@ -174,6 +177,7 @@ internal static class LayerEmitter
             w.Line($"public static int InFeatures => {l.Input.Length};");
             w.Line($"public static int OutFeatures => {l.Output.Length};");
             w.Line($"public static bool HasBias => {(l.HasBias ? "true" : "false")};");
+            if (l.FusedRelu) w.Line("public static bool FusedRelu => true;");
         }
     }
 

@@ -211,7 +211,9 @@ internal static class NetworkEmitter
             var l = plan.Layers[i];
             if (!buffers.OwnsOutput(i, training))
             {
-                w.Line($"// {l.Name}: {(l.Kind == LayerKind.Flatten ? "a view of its input" : "the identity at inference")}");
+                string why = l.FusedInto is { } producer ? $"fused into {producer}, which writes max(0, ·)"
+                    : l.Kind == LayerKind.Flatten ? "a view of its input" : "the identity at inference";
+                w.Line($"// {l.Name}: {why}");
                 continue;
             }
             string method = l.MemberName + (training && LayerEmitter.HasTrainingForward(l) ? "ForwardTraining" : "Forward");
@@ -354,11 +356,11 @@ internal sealed class BufferPlan
 
     public BufferPlan(NetworkPlan plan) => _plan = plan;
 
-    /// <summary>Flatten is always a view; Dropout is the identity at inference.</summary>
+    /// <summary>Flatten is always a view; Dropout is the identity at inference; a fused ReLU's output is its producer's.</summary>
     public bool OwnsOutput(int i, bool training)
     {
-        var kind = _plan.Layers[i].Kind;
-        return kind != LayerKind.Flatten && !(kind == LayerKind.Dropout && !training);
+        var layer = _plan.Layers[i];
+        return layer.Kind != LayerKind.Flatten && !(layer.Kind == LayerKind.Dropout && !training) && layer.FusedInto is null;
     }
 
     public string Field(int i) => LayerEmitter.FieldName(_plan.Layers[i], "Output");

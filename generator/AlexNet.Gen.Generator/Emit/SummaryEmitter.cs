@@ -51,9 +51,9 @@ internal static class SummaryEmitter
         return sb.ToString();
     }
 
-    /// <summary>Floats per sample in the buffers inference writes (Flatten and Dropout reuse their input).</summary>
+    /// <summary>Floats per sample in the buffers inference writes (Flatten, Dropout and a fused ReLU reuse their input).</summary>
     public static long InferenceActivationFloats(NetworkPlan plan)
-        => plan.Layers.Where(l => l.Kind is not (LayerKind.Flatten or LayerKind.Dropout)).Sum(l => l.Output.Length);
+        => plan.Layers.Where(l => l.Kind is not (LayerKind.Flatten or LayerKind.Dropout) && l.FusedInto is null).Sum(l => l.Output.Length);
 
     /// <summary>Bytes per sample that the training forward keeps for backward: activations, input copy, masks, LRN scales, pool indices.</summary>
     public static long TrainingBytesPerSample(NetworkPlan plan)
@@ -61,7 +61,7 @@ internal static class SummaryEmitter
         long floats = plan.Input.Length;
         foreach (var l in plan.Layers)
         {
-            if (l.Kind != LayerKind.Flatten) floats += l.Output.Length;
+            if (l.Kind != LayerKind.Flatten && l.FusedInto is null) floats += l.Output.Length;
             if (l.Kind == LayerKind.Dropout) floats += l.Output.Length; // mask
             if (l.Kind is LayerKind.LocalResponseNorm or LayerKind.TfLocalResponseNorm) floats += l.Output.Length; // scale
             if (l.Kind == LayerKind.MaxPool2d) floats += l.Output.Length; // argmax (int)

@@ -56,6 +56,11 @@ internal sealed record LayerPlan
     public float Alpha { get; init; }
     public float Probability { get; init; }
 
+    // Fusion (LayerFusion): a Conv2d or Dense layer that writes max(0, ·), and the ReLU fused into it.
+    public bool FusedRelu { get; init; }
+    /// <summary>For a ReLU fused into the layer before it: that layer's name; it has no forward pass or buffer of its own.</summary>
+    public string? FusedInto { get; init; }
+
     /// <summary>Multiply-adds per sample.</summary>
     public long MultiplyAdds { get; init; }
 

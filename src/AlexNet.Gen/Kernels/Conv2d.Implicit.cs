@@ -1,5 +1,4 @@
 using System;
-using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
 namespace AlexNet.Gen.Kernels;
@@ -171,7 +170,7 @@ public static partial class Conv2d
             }
         }
 
-        /// <summary>Output columns [p0, p1) of the block to NCHW (dropping the columns past OutWidth), adding the bias.</summary>
+        /// <summary>Output columns [p0, p1) of the block to NCHW (dropping the columns past OutWidth), adding the bias (and a fused ReLU).</summary>
         private readonly void Scatter(int n, int group, float* block, int p0, int p1)
         {
             Geometry g = G;
@@ -186,10 +185,7 @@ public static partial class Conv2d
                 {
                     int s = Math.Max(p0 - oh * wp, 0), e = Math.Min(p1 - oh * wp, ow);
                     if (s >= e) continue;
-                    var from = new ReadOnlySpan<float>(src + (nint)oh * wp + s, e - s);
-                    var to = new Span<float>(dst + (nint)oh * ow + s, e - s);
-                    if (Bias != null) TensorPrimitives.Add(from, Bias[group * g.OutPerGroup + oc], to);
-                    else from.CopyTo(to);
+                    FinishRow(src + (nint)oh * wp + s, dst + (nint)oh * ow + s, e - s, Bias == null ? null : Bias + group * g.OutPerGroup + oc, g.Relu);
                 }
             }
         }

@@ -458,7 +458,7 @@ public static partial class Conv2d
         Vector256.Store(Avx.Permute2x128(lo, hi, 0x31), bottom + 8);
     }
 
-    /// <summary>One channel's tile rows into its maps (yk: the channel in the block's first sample).</summary>
+    /// <summary>One channel's tile rows into its maps (yk: the channel in the block's first sample), through a fused ReLU if any.</summary>
     private static unsafe void CopyTileRows(in Geometry g, in WinogradPlan plan, float* rows, int tiles, float* yk)
     {
         int m = plan.Tile, length = TileRowLength(tiles, m), samples = tiles / plan.TilesPerSample;
@@ -466,7 +466,8 @@ public static partial class Conv2d
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
                 float* src = rows + (oh % m) * length + m * (s * plan.TilesPerSample + oh / m * plan.TilesWide);
-                CopyRun(src, yk + (nint)s * g.OutputSize + (nint)oh * g.OutWidth, g.OutWidth);
+                if (g.Relu) CopyRunRelu(src, yk + (nint)s * g.OutputSize + (nint)oh * g.OutWidth, g.OutWidth);
+                else CopyRun(src, yk + (nint)s * g.OutputSize + (nint)oh * g.OutWidth, g.OutWidth);
             }
     }
 

@@ -150,11 +150,11 @@ public static partial class Conv2d
                     Gemm.MultiplyPrepacked(g.OutPerGroup, g.Pixels, g.Depth, wg, g.Depth, cols, yg, g.Pixels, false, packA, GemmLanes);
                 }
             }
-            if (Bias != null)
+            if (Bias != null || g.Relu)
                 for (int oc = 0; oc < g.OutChannels; oc++)
                 {
-                    var row = new Span<float>(y + (nint)oc * g.Pixels, g.Pixels);
-                    TensorPrimitives.Add(row, Bias[oc], row);
+                    float* row = y + (nint)oc * g.Pixels;
+                    FinishRow(row, row, g.Pixels, Bias == null ? null : Bias + oc, g.Relu);
                 }
         }
 
@@ -173,17 +173,13 @@ public static partial class Conv2d
                     lanes: GemmLanes, stagingSize: StagingSize);
                 float* wg = Weight + (nint)group * outG * g.Depth;
                 Gemm.MultiplyPrepacked(outG, width, g.Depth, wg, g.Depth, cols, blockOutput, width, false, packA, GemmLanes);
-                // Scatter [outG × count·P] back to NCHW, adding the bias on the way.
+                // Scatter [outG × count·P] back to NCHW, adding the bias (and a fused ReLU) on the way.
                 for (int oc = 0; oc < outG; oc++)
                 {
                     int channel = group * outG + oc;
                     for (int i = 0; i < count; i++)
-                    {
-                        var source = new ReadOnlySpan<float>(blockOutput + (nint)oc * width + (nint)i * p, p);
-                        var row = new Span<float>(Output + (nint)(n + i) * g.OutputSize + (nint)channel * p, p);
-                        if (Bias != null) TensorPrimitives.Add(source, Bias[channel], row);
-                        else source.CopyTo(row);
-                    }
+                        FinishRow(blockOutput + (nint)oc * width + (nint)i * p, Output + (nint)(n + i) * g.OutputSize + (nint)channel * p, p,
+                            Bias == null ? null : Bias + channel, g.Relu);
                 }
             }
         }
@@ -329,6 +325,35 @@ public static partial class Conv2d
         for (int i = 0; i < count; i++) dst[i] = src[i];
     }
 
+    /// <summary>
+    /// dst = src + *bias (no bias: a copy, or nothing in place), then max(0, ·) with <paramref name="relu"/>: the layer's
+    /// output row as the separate bias add and ReLU pass would leave it (TensorPrimitives either way, so the same bits).
+    /// </summary>
+    internal static unsafe void FinishRow(float* src, float* dst, int count, float* bias, bool relu)
+    {
+        var row = new Span<float>(dst, count);
+        if (bias != null) TensorPrimitives.Add(new ReadOnlySpan<float>(src, count), *bias, row);
+        else if (src != dst) new ReadOnlySpan<float>(src, count).CopyTo(row);
+        if (relu) TensorPrimitives.Max(row, 0f, row);
+    }
+
+    /// <summary>
+    /// dst[i] = max(0, src[i]) for i in [0, count), inline (<see cref="CopyRun"/> with a fused ReLU). Vector256.Max and
+    /// MathF.Max are IEEE 754 maximum, as TensorPrimitives.Max in the ReLU kernel: NaN stays NaN, −0 becomes +0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void CopyRunRelu(float* src, float* dst, int count)
+    {
+        if (Vector256.IsHardwareAccelerated && count >= 8)
+        {
+            int i = 0;
+            for (; i + 8 <= count; i += 8) Vector256.Store(Vector256.Max(Vector256.Load(src + i), Vector256<float>.Zero), dst + i);
+            if (i < count) Vector256.Store(Vector256.Max(Vector256.Load(src + count - 8), Vector256<float>.Zero), dst + count - 8);
+            return;
+        }
+        for (int i = 0; i < count; i++) dst[i] = MathF.Max(src[i], 0f);
+    }
+
     /// <summary>dst[i] += src[i] for i in [0, count): element-wise, so identical bits at any vector width.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void AddRow(float* src, float* dst, int count)
@@ -345,19 +370,21 @@ public static partial class Conv2d
         public readonly int InChannels, InHeight, InWidth, OutChannels, OutHeight, OutWidth;
         public readonly int KernelHeight, KernelWidth, StrideHeight, StrideWidth, PadTop, PadLeft, Groups;
         public readonly bool HasBias;
+        /// <summary>The forward pass writes max(0, ·) (<see cref="IConv2dConfig.FusedRelu"/>); no effect on gradients.</summary>
+        public readonly bool Relu;
 
         public Geometry(int inChannels, int inHeight, int inWidth, int outChannels, int outHeight, int outWidth, int kernelHeight,
-            int kernelWidth, int strideHeight, int strideWidth, int padTop, int padLeft, int groups, bool hasBias)
+            int kernelWidth, int strideHeight, int strideWidth, int padTop, int padLeft, int groups, bool hasBias, bool relu = false)
         {
             InChannels = inChannels; InHeight = inHeight; InWidth = inWidth;
             OutChannels = outChannels; OutHeight = outHeight; OutWidth = outWidth;
             KernelHeight = kernelHeight; KernelWidth = kernelWidth; StrideHeight = strideHeight; StrideWidth = strideWidth;
-            PadTop = padTop; PadLeft = padLeft; Groups = groups; HasBias = hasBias;
+            PadTop = padTop; PadLeft = padLeft; Groups = groups; HasBias = hasBias; Relu = relu;
             Validate();
         }
 
         public static Geometry Of<T>() where T : struct, IConv2dConfig => new(T.InChannels, T.InHeight, T.InWidth, T.OutChannels,
-            T.OutHeight, T.OutWidth, T.KernelHeight, T.KernelWidth, T.StrideHeight, T.StrideWidth, T.PadTop, T.PadLeft, T.Groups, T.HasBias);
+            T.OutHeight, T.OutWidth, T.KernelHeight, T.KernelWidth, T.StrideHeight, T.StrideWidth, T.PadTop, T.PadLeft, T.Groups, T.HasBias, T.FusedRelu);
 
         public int InPerGroup => InChannels / Groups;
         public int OutPerGroup => OutChannels / Groups;

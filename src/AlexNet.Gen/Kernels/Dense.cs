@@ -42,7 +42,7 @@ public static class Dense
             fixed (float* pb = bias)
             fixed (float* py = output)
             {
-                var body = new GemvBody { X = px, W = pw, Bias = T.HasBias ? pb : null, Y = py, In = inF, Out = outF, Lanes = lanes };
+                var body = new GemvBody { X = px, W = pw, Bias = T.HasBias ? pb : null, Y = py, In = inF, Out = outF, Lanes = lanes, Relu = T.FusedRelu };
                 if (lanes > 1) StaticParallel.For(lanes, lanes, body);
                 else body.Run(0, 1);
             }
@@ -74,11 +74,13 @@ public static class Dense
             fixed (float* pp = packB)
                 Gemm.MultiplyCore(false, true, batch, outF, inF, px, inF, pw, inF, py, outF, false, pa, pp, gemmLanes);
         }
-        if (T.HasBias)
+        // Bias, then a fused ReLU, row by row while each row is in cache (TensorPrimitives.Max as the ReLU kernel: the same bits).
+        if (T.HasBias || T.FusedRelu)
             for (int n = 0; n < batch; n++)
             {
                 Span<float> row = output.Slice(n * outF, outF);
-                TensorPrimitives.Add(row, bias, row);
+                if (T.HasBias) TensorPrimitives.Add(row, bias, row);
+                if (T.FusedRelu) TensorPrimitives.Max(row, 0f, row);
             }
     }
 
@@ -151,11 +153,12 @@ public static class Dense
         }
     }
 
-    /// <summary>y[o] = W[o,:]·x + b[o] for a lane's rows, four rows per pass over x.</summary>
+    /// <summary>y[o] = W[o,:]·x + b[o] (with a fused ReLU, max(0, ·)) for a lane's rows, four rows per pass over x.</summary>
     private unsafe struct GemvBody : IParallelBody
     {
         public float* X, W, Bias, Y;
         public int In, Out, Lanes;
+        public bool Relu;
 
         public void Run(int start, int end)
         {
@@ -167,15 +170,18 @@ public static class Dense
                 for (; r + 4 <= r1; r += 4)
                 {
                     Dot4(W + (nint)r * In, In, X, dots);
-                    for (int i = 0; i < 4; i++) Y[r + i] = Bias == null ? dots[i] : dots[i] + Bias[r + i];
+                    for (int i = 0; i < 4; i++) Y[r + i] = Activate(Bias == null ? dots[i] : dots[i] + Bias[r + i]);
                 }
                 for (; r < r1; r++)
                 {
                     float d = Dot1(W + (nint)r * In, X, In);
-                    Y[r] = Bias == null ? d : d + Bias[r];
+                    Y[r] = Activate(Bias == null ? d : d + Bias[r]);
                 }
             }
         }
+
+        /// <summary>MathF.Max is IEEE 754 maximum, as TensorPrimitives.Max in the ReLU kernel (NaN stays NaN, −0 becomes +0).</summary>
+        private readonly float Activate(float v) => Relu ? MathF.Max(v, 0f) : v;
     }
 
     /// <summary>

@@ -23,6 +23,8 @@ public interface IConv2dConfig
     static abstract int PadLeft { get; }
     static abstract int Groups { get; }
     static abstract bool HasBias { get; }
+    /// <summary>True: the layer writes max(0, conv + bias), a following ReLU fused into its output (no pass of its own).</summary>
+    static virtual bool FusedRelu => false;
 }
 
 /// <summary>Constants of a 2-D pooling window over NCHW data.</summary>
@@ -77,4 +79,6 @@ public interface IDenseConfig
     static abstract int InFeatures { get; }
     static abstract int OutFeatures { get; }
     static abstract bool HasBias { get; }
+    /// <summary>True: the layer writes max(0, W·x + bias), a following ReLU fused into its output (no pass of its own).</summary>
+    static virtual bool FusedRelu => false;
 }

@@ -16,18 +16,18 @@ namespace Samples.Small
     /// norm1     LocalResponseNorm    8×12×10                  2,880  size 3, α 0.001, β 0.75, k 2 (PyTorch)
     /// pool1     MaxPool2d            8×6×5                           2×2 / 2, pad 0
     /// conv2     Conv2d               8×3×5            96      1,440  3×1 / 2×1, pad SAME (0,1)×(0,0), groups 2, no bias
-    /// relu1     ReLU                 8×3×5
+    /// relu1     ReLU                 8×3×5                           fused into conv2
     /// norm2     TfLocalResponseNorm  8×3×5                      360  radius 1, bias 1, α 0.0001, β 0.5 (TensorFlow)
     /// pool2     AvgPool2d            8×3×5                           3×3 / 1, pad 1, excludes padding
     /// flatten1  Flatten              120
     /// dropout1  Dropout              120                             p 0.25
     /// fc1       Dense                16            1,936      1,920
-    /// relu2     ReLU                 16
+    /// relu2     ReLU                 16                              fused into fc1
     /// fc2       Dense                5                80         80  no bias
     /// softmax1  Softmax              5
     /// total                                        2,336     32,600
     /// Input 3×12×10 (360 floats), output 5 probabilities.
-    /// Activations per sample: 3,642 floats at inference; training keeps 21.7 KiB per sample for backward.
+    /// Activations per sample: 3,506 floats at inference; training keeps 21.2 KiB per sample for backward.
     /// </code>
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("AlexNet.Gen.Generator", "0.1.0.0")]
@@ -50,18 +50,18 @@ elu1      ELU                  8×12×10                         α 0.5
 norm1     LocalResponseNorm    8×12×10                  2,880  size 3, α 0.001, β 0.75, k 2 (PyTorch)
 pool1     MaxPool2d            8×6×5                           2×2 / 2, pad 0
 conv2     Conv2d               8×3×5            96      1,440  3×1 / 2×1, pad SAME (0,1)×(0,0), groups 2, no bias
-relu1     ReLU                 8×3×5
+relu1     ReLU                 8×3×5                           fused into conv2
 norm2     TfLocalResponseNorm  8×3×5                      360  radius 1, bias 1, α 0.0001, β 0.5 (TensorFlow)
 pool2     AvgPool2d            8×3×5                           3×3 / 1, pad 1, excludes padding
 flatten1  Flatten              120
 dropout1  Dropout              120                             p 0.25
 fc1       Dense                16            1,936      1,920
-relu2     ReLU                 16
+relu2     ReLU                 16                              fused into fc1
 fc2       Dense                5                80         80  no bias
 softmax1  Softmax              5
 total                                        2,336     32,600
 Input 3×12×10 (360 floats), output 5 probabilities.
-Activations per sample: 3,642 floats at inference; training keeps 21.7 KiB per sample for backward.
+Activations per sample: 3,506 floats at inference; training keeps 21.2 KiB per sample for backward.
 ";
 
         private readonly float[] _values = new float[2336];
@@ -79,14 +79,12 @@ Activations per sample: 3,642 floats at inference; training keeps 21.7 KiB per s
         private float[] _pool1Output = global::System.Array.Empty<float>();
         private int[] _pool1Argmax = global::System.Array.Empty<int>();
         private float[] _conv2Output = global::System.Array.Empty<float>();
-        private float[] _relu1Output = global::System.Array.Empty<float>();
         private float[] _norm2Output = global::System.Array.Empty<float>();
         private float[] _norm2Scale = global::System.Array.Empty<float>();
         private float[] _pool2Output = global::System.Array.Empty<float>();
         private float[] _dropout1Output = global::System.Array.Empty<float>();
         private float[] _dropout1Mask = global::System.Array.Empty<float>();
         private float[] _fc1Output = global::System.Array.Empty<float>();
-        private float[] _relu2Output = global::System.Array.Empty<float>();
         private float[] _fc2Output = global::System.Array.Empty<float>();
         private float[] _softmax1Output = global::System.Array.Empty<float>();
 
@@ -180,14 +178,14 @@ Activations per sample: 3,642 floats at inference; training keeps 21.7 KiB per s
             Norm1Forward(_elu1Output.AsSpan(0, n * 960), _norm1Output.AsSpan(0, n * 960), n);
             Pool1Forward(_norm1Output.AsSpan(0, n * 960), _pool1Output.AsSpan(0, n * 240), n);
             Conv2Forward(_pool1Output.AsSpan(0, n * 240), _conv2Output.AsSpan(0, n * 120), n);
-            Relu1Forward(_conv2Output.AsSpan(0, n * 120), _relu1Output.AsSpan(0, n * 120), n);
-            Norm2Forward(_relu1Output.AsSpan(0, n * 120), _norm2Output.AsSpan(0, n * 120), n);
+            // relu1: fused into conv2, which writes max(0, ·)
+            Norm2Forward(_conv2Output.AsSpan(0, n * 120), _norm2Output.AsSpan(0, n * 120), n);
             Pool2Forward(_norm2Output.AsSpan(0, n * 120), _pool2Output.AsSpan(0, n * 120), n);
             // flatten1: a view of its input
             // dropout1: the identity at inference
             Fc1Forward(_pool2Output.AsSpan(0, n * 120), _fc1Output.AsSpan(0, n * 16), n);
-            Relu2Forward(_fc1Output.AsSpan(0, n * 16), _relu2Output.AsSpan(0, n * 16), n);
-            Fc2Forward(_relu2Output.AsSpan(0, n * 16), _fc2Output.AsSpan(0, n * 5), n);
+            // relu2: fused into fc1, which writes max(0, ·)
+            Fc2Forward(_fc1Output.AsSpan(0, n * 16), _fc2Output.AsSpan(0, n * 5), n);
             Softmax1Forward(_fc2Output.AsSpan(0, n * 5), _softmax1Output.AsSpan(0, n * 5), n);
             _softmax1Output.AsSpan(0, n * 5).CopyTo(output);
         }
@@ -205,14 +203,14 @@ Activations per sample: 3,642 floats at inference; training keeps 21.7 KiB per s
             Norm1ForwardTraining(_elu1Output.AsSpan(0, n * 960), _norm1Output.AsSpan(0, n * 960), n);
             Pool1ForwardTraining(_norm1Output.AsSpan(0, n * 960), _pool1Output.AsSpan(0, n * 240), n);
             Conv2Forward(_pool1Output.AsSpan(0, n * 240), _conv2Output.AsSpan(0, n * 120), n);
-            Relu1Forward(_conv2Output.AsSpan(0, n * 120), _relu1Output.AsSpan(0, n * 120), n);
-            Norm2ForwardTraining(_relu1Output.AsSpan(0, n * 120), _norm2Output.AsSpan(0, n * 120), n);
+            // relu1: fused into conv2, which writes max(0, ·)
+            Norm2ForwardTraining(_conv2Output.AsSpan(0, n * 120), _norm2Output.AsSpan(0, n * 120), n);
             Pool2Forward(_norm2Output.AsSpan(0, n * 120), _pool2Output.AsSpan(0, n * 120), n);
             // flatten1: a view of its input
             Dropout1ForwardTraining(_pool2Output.AsSpan(0, n * 120), _dropout1Output.AsSpan(0, n * 120), n);
             Fc1Forward(_dropout1Output.AsSpan(0, n * 120), _fc1Output.AsSpan(0, n * 16), n);
-            Relu2Forward(_fc1Output.AsSpan(0, n * 16), _relu2Output.AsSpan(0, n * 16), n);
-            Fc2Forward(_relu2Output.AsSpan(0, n * 16), _fc2Output.AsSpan(0, n * 5), n);
+            // relu2: fused into fc1, which writes max(0, ·)
+            Fc2Forward(_fc1Output.AsSpan(0, n * 16), _fc2Output.AsSpan(0, n * 5), n);
             Softmax1Forward(_fc2Output.AsSpan(0, n * 5), _softmax1Output.AsSpan(0, n * 5), n);
             _softmax1Output.AsSpan(0, n * 5).CopyTo(output);
         }
@@ -264,11 +262,9 @@ Activations per sample: 3,642 floats at inference; training keeps 21.7 KiB per s
             _norm1Output = new float[n * 960];
             _pool1Output = new float[n * 240];
             _conv2Output = new float[n * 120];
-            _relu1Output = new float[n * 120];
             _norm2Output = new float[n * 120];
             _pool2Output = new float[n * 120];
             _fc1Output = new float[n * 16];
-            _relu2Output = new float[n * 16];
             _fc2Output = new float[n * 5];
             _softmax1Output = new float[n * 5];
             _inferenceCapacity = n;
@@ -373,7 +369,7 @@ Activations per sample: 3,642 floats at inference; training keeps 21.7 KiB per s
         }
 
         // ---- conv2: Conv2d 3×1 / 2×1, pad SAME (0,1)×(0,0), groups 2, no bias, [N, 8, 6, 5] → [N, 8, 3, 5]; 96 parameters, 1,440 multiply-adds per sample.
-        /// <summary>conv2: Conv2d 3×1 / 2×1, pad SAME (0,1)×(0,0), groups 2, no bias, [N, 8, 6, 5] → [N, 8, 3, 5]; 96 parameters, 1,440 multiply-adds per sample.</summary>
+        /// <summary>conv2: Conv2d 3×1 / 2×1, pad SAME (0,1)×(0,0), groups 2, no bias, [N, 8, 6, 5] → [N, 8, 3, 5]; 96 parameters, 1,440 multiply-adds per sample. Writes max(0, ·): the ReLU after it is fused.</summary>
         private void Conv2Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Conv2d.Forward<Conv2Config>(x, Conv2Weight, global::System.Span<float>.Empty, y, n, _workspace);
         /// <summary>Gradients of conv2: weight and bias (summed over the batch) and, unless empty, input.</summary>
         private void Conv2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Conv2d.Backward<Conv2Config>(_pool1Output.AsSpan(0, n * 240), Conv2Weight, dy, dx, Conv2WeightGradient, global::System.Span<float>.Empty, n, _workspace);
@@ -393,18 +389,18 @@ Activations per sample: 3,642 floats at inference; training keeps 21.7 KiB per s
             public static int PadLeft => 0;
             public static int Groups => 2;
             public static bool HasBias => false;
+            public static bool FusedRelu => true;
         }
 
-        // ---- relu1: ReLU, [N, 8, 3, 5] → [N, 8, 3, 5].
-        /// <summary>relu1: ReLU, [N, 8, 3, 5] → [N, 8, 3, 5].</summary>
-        private void Relu1Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Activations.Relu(x, y);
-        private void Relu1Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_relu1Output.AsSpan(0, n * 120), dy, dx);
+        // ---- relu1: ReLU fused into conv2, [N, 8, 3, 5] → [N, 8, 3, 5].
+        /// <summary>relu1: ReLU fused into conv2, [N, 8, 3, 5] → [N, 8, 3, 5].</summary>
+        private void Relu1Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_conv2Output.AsSpan(0, n * 120), dy, dx);
 
         // ---- norm2: TfLocalResponseNorm radius 1, bias 1, α 0.0001, β 0.5 (TensorFlow), [N, 8, 3, 5] → [N, 8, 3, 5]; 0 parameters, 360 multiply-adds per sample.
         /// <summary>norm2: TfLocalResponseNorm radius 1, bias 1, α 0.0001, β 0.5 (TensorFlow), [N, 8, 3, 5] → [N, 8, 3, 5]; 0 parameters, 360 multiply-adds per sample.</summary>
         private void Norm2Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.LocalResponseNorm.Forward<Norm2Config>(x, y, n);
         private void Norm2ForwardTraining(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.LocalResponseNorm.ForwardTraining<Norm2Config>(x, y, _norm2Scale.AsSpan(0, n * 120), n);
-        private void Norm2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.LocalResponseNorm.Backward<Norm2Config>(_relu1Output.AsSpan(0, n * 120), _norm2Output.AsSpan(0, n * 120), _norm2Scale.AsSpan(0, n * 120), dy, dx, n);
+        private void Norm2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.LocalResponseNorm.Backward<Norm2Config>(_conv2Output.AsSpan(0, n * 120), _norm2Output.AsSpan(0, n * 120), _norm2Scale.AsSpan(0, n * 120), dy, dx, n);
         private readonly struct Norm2Config : global::AlexNet.Gen.Kernels.ILrnConfig
         {
             public static int Channels => 8;
@@ -448,7 +444,7 @@ Activations per sample: 3,642 floats at inference; training keeps 21.7 KiB per s
         private void Dropout1Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Dropout.Backward(dy, _dropout1Mask.AsSpan(0, n * 120), dx);
 
         // ---- fc1: Dense, [N, 120] → [N, 16]; 1,936 parameters, 1,920 multiply-adds per sample.
-        /// <summary>fc1: Dense, [N, 120] → [N, 16]; 1,936 parameters, 1,920 multiply-adds per sample.</summary>
+        /// <summary>fc1: Dense, [N, 120] → [N, 16]; 1,936 parameters, 1,920 multiply-adds per sample. Writes max(0, ·): the ReLU after it is fused.</summary>
         private void Fc1Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Dense.Forward<Fc1Config>(x, Fc1Weight, Fc1Bias, y, n, _workspace);
         /// <summary>Gradients of fc1: weight and bias (summed over the batch) and, unless empty, input.</summary>
         private void Fc1Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Dense.Backward<Fc1Config>(_dropout1Output.AsSpan(0, n * 120), Fc1Weight, dy, dx, Fc1WeightGradient, Fc1BiasGradient, n, _workspace);
@@ -457,18 +453,18 @@ Activations per sample: 3,642 floats at inference; training keeps 21.7 KiB per s
             public static int InFeatures => 120;
             public static int OutFeatures => 16;
             public static bool HasBias => true;
+            public static bool FusedRelu => true;
         }
 
-        // ---- relu2: ReLU, [N, 16] → [N, 16].
-        /// <summary>relu2: ReLU, [N, 16] → [N, 16].</summary>
-        private void Relu2Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Activations.Relu(x, y);
-        private void Relu2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_relu2Output.AsSpan(0, n * 16), dy, dx);
+        // ---- relu2: ReLU fused into fc1, [N, 16] → [N, 16].
+        /// <summary>relu2: ReLU fused into fc1, [N, 16] → [N, 16].</summary>
+        private void Relu2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_fc1Output.AsSpan(0, n * 16), dy, dx);
 
         // ---- fc2: Dense no bias, [N, 16] → [N, 5]; 80 parameters, 80 multiply-adds per sample.
         /// <summary>fc2: Dense no bias, [N, 16] → [N, 5]; 80 parameters, 80 multiply-adds per sample.</summary>
         private void Fc2Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Dense.Forward<Fc2Config>(x, Fc2Weight, global::System.Span<float>.Empty, y, n, _workspace);
         /// <summary>Gradients of fc2: weight and bias (summed over the batch) and, unless empty, input.</summary>
-        private void Fc2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Dense.Backward<Fc2Config>(_relu2Output.AsSpan(0, n * 16), Fc2Weight, dy, dx, Fc2WeightGradient, global::System.Span<float>.Empty, n, _workspace);
+        private void Fc2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Dense.Backward<Fc2Config>(_fc1Output.AsSpan(0, n * 16), Fc2Weight, dy, dx, Fc2WeightGradient, global::System.Span<float>.Empty, n, _workspace);
         private readonly struct Fc2Config : global::AlexNet.Gen.Kernels.IDenseConfig
         {
             public static int InFeatures => 16;

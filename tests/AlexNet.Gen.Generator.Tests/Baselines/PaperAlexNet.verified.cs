@@ -12,32 +12,32 @@ namespace PaperAlexNetSample
     /// Layer     Kind               Output     Parameters    Mult-adds  Options
     /// input                        3×227×227
     /// conv1     Conv2d             96×55×55       34,944  105,415,200  11×11 / 4, pad 0
-    /// relu1     ReLU               96×55×55
+    /// relu1     ReLU               96×55×55                            fused into conv1
     /// norm1     LocalResponseNorm  96×55×55                 1,452,000  size 5, α 0.0001, β 0.75, k 2 (PyTorch)
     /// pool1     MaxPool2d          96×27×27                            3×3 / 2, pad 0
     /// conv2     Conv2d             256×27×27     307,456  223,948,800  5×5 / 1, pad 2, groups 2
-    /// relu2     ReLU               256×27×27
+    /// relu2     ReLU               256×27×27                           fused into conv2
     /// norm2     LocalResponseNorm  256×27×27                  933,120  size 5, α 0.0001, β 0.75, k 2 (PyTorch)
     /// pool2     MaxPool2d          256×13×13                           3×3 / 2, pad 0
     /// conv3     Conv2d             384×13×13     885,120  149,520,384  3×3 / 1, pad 1
-    /// relu3     ReLU               384×13×13
+    /// relu3     ReLU               384×13×13                           fused into conv3
     /// conv4     Conv2d             384×13×13     663,936  112,140,288  3×3 / 1, pad 1, groups 2
-    /// relu4     ReLU               384×13×13
+    /// relu4     ReLU               384×13×13                           fused into conv4
     /// conv5     Conv2d             256×13×13     442,624   74,760,192  3×3 / 1, pad 1, groups 2
-    /// relu5     ReLU               256×13×13
+    /// relu5     ReLU               256×13×13                           fused into conv5
     /// pool3     MaxPool2d          256×6×6                             3×3 / 2, pad 0
     /// flatten1  Flatten            9216
     /// dropout1  Dropout            9216                                p 0.5
     /// fc1       Dense              4096       37,752,832   37,748,736
-    /// relu6     ReLU               4096
+    /// relu6     ReLU               4096                                fused into fc1
     /// dropout2  Dropout            4096                                p 0.5
     /// fc2       Dense              4096       16,781,312   16,777,216
-    /// relu7     ReLU               4096
+    /// relu7     ReLU               4096                                fused into fc2
     /// fc3       Dense              1000        4,097,000    4,096,000
     /// softmax1  Softmax            1000
     /// total                                   60,965,224  726,791,936
     /// Input 3×227×227 (154,587 floats), output 1000 probabilities.
-    /// Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB per sample for backward.
+    /// Activations per sample: 1,259,760 floats at inference; training keeps 7.8 MiB per sample for backward.
     /// </code>
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("AlexNet.Gen.Generator", "0.1.0.0")]
@@ -56,32 +56,32 @@ namespace PaperAlexNetSample
         public static string Summary => @"Layer     Kind               Output     Parameters    Mult-adds  Options
 input                        3×227×227
 conv1     Conv2d             96×55×55       34,944  105,415,200  11×11 / 4, pad 0
-relu1     ReLU               96×55×55
+relu1     ReLU               96×55×55                            fused into conv1
 norm1     LocalResponseNorm  96×55×55                 1,452,000  size 5, α 0.0001, β 0.75, k 2 (PyTorch)
 pool1     MaxPool2d          96×27×27                            3×3 / 2, pad 0
 conv2     Conv2d             256×27×27     307,456  223,948,800  5×5 / 1, pad 2, groups 2
-relu2     ReLU               256×27×27
+relu2     ReLU               256×27×27                           fused into conv2
 norm2     LocalResponseNorm  256×27×27                  933,120  size 5, α 0.0001, β 0.75, k 2 (PyTorch)
 pool2     MaxPool2d          256×13×13                           3×3 / 2, pad 0
 conv3     Conv2d             384×13×13     885,120  149,520,384  3×3 / 1, pad 1
-relu3     ReLU               384×13×13
+relu3     ReLU               384×13×13                           fused into conv3
 conv4     Conv2d             384×13×13     663,936  112,140,288  3×3 / 1, pad 1, groups 2
-relu4     ReLU               384×13×13
+relu4     ReLU               384×13×13                           fused into conv4
 conv5     Conv2d             256×13×13     442,624   74,760,192  3×3 / 1, pad 1, groups 2
-relu5     ReLU               256×13×13
+relu5     ReLU               256×13×13                           fused into conv5
 pool3     MaxPool2d          256×6×6                             3×3 / 2, pad 0
 flatten1  Flatten            9216
 dropout1  Dropout            9216                                p 0.5
 fc1       Dense              4096       37,752,832   37,748,736
-relu6     ReLU               4096
+relu6     ReLU               4096                                fused into fc1
 dropout2  Dropout            4096                                p 0.5
 fc2       Dense              4096       16,781,312   16,777,216
-relu7     ReLU               4096
+relu7     ReLU               4096                                fused into fc2
 fc3       Dense              1000        4,097,000    4,096,000
 softmax1  Softmax            1000
 total                                   60,965,224  726,791,936
 Input 3×227×227 (154,587 floats), output 1000 probabilities.
-Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB per sample for backward.
+Activations per sample: 1,259,760 floats at inference; training keeps 7.8 MiB per sample for backward.
 ";
 
         private readonly float[] _values = new float[60965224];
@@ -93,33 +93,26 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
         private float[] _inputCopy = global::System.Array.Empty<float>();
         private float[] _gradientA = global::System.Array.Empty<float>(), _gradientB = global::System.Array.Empty<float>();
         private float[] _conv1Output = global::System.Array.Empty<float>();
-        private float[] _relu1Output = global::System.Array.Empty<float>();
         private float[] _norm1Output = global::System.Array.Empty<float>();
         private float[] _norm1Scale = global::System.Array.Empty<float>();
         private float[] _pool1Output = global::System.Array.Empty<float>();
         private int[] _pool1Argmax = global::System.Array.Empty<int>();
         private float[] _conv2Output = global::System.Array.Empty<float>();
-        private float[] _relu2Output = global::System.Array.Empty<float>();
         private float[] _norm2Output = global::System.Array.Empty<float>();
         private float[] _norm2Scale = global::System.Array.Empty<float>();
         private float[] _pool2Output = global::System.Array.Empty<float>();
         private int[] _pool2Argmax = global::System.Array.Empty<int>();
         private float[] _conv3Output = global::System.Array.Empty<float>();
-        private float[] _relu3Output = global::System.Array.Empty<float>();
         private float[] _conv4Output = global::System.Array.Empty<float>();
-        private float[] _relu4Output = global::System.Array.Empty<float>();
         private float[] _conv5Output = global::System.Array.Empty<float>();
-        private float[] _relu5Output = global::System.Array.Empty<float>();
         private float[] _pool3Output = global::System.Array.Empty<float>();
         private int[] _pool3Argmax = global::System.Array.Empty<int>();
         private float[] _dropout1Output = global::System.Array.Empty<float>();
         private float[] _dropout1Mask = global::System.Array.Empty<float>();
         private float[] _fc1Output = global::System.Array.Empty<float>();
-        private float[] _relu6Output = global::System.Array.Empty<float>();
         private float[] _dropout2Output = global::System.Array.Empty<float>();
         private float[] _dropout2Mask = global::System.Array.Empty<float>();
         private float[] _fc2Output = global::System.Array.Empty<float>();
-        private float[] _relu7Output = global::System.Array.Empty<float>();
         private float[] _fc3Output = global::System.Array.Empty<float>();
         private float[] _softmax1Output = global::System.Array.Empty<float>();
 
@@ -303,28 +296,28 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
             EnsureInferenceBuffers(batchSize);
             int n = batchSize;
             Conv1Forward(input, _conv1Output.AsSpan(0, n * 290400), n);
-            Relu1Forward(_conv1Output.AsSpan(0, n * 290400), _relu1Output.AsSpan(0, n * 290400), n);
-            Norm1Forward(_relu1Output.AsSpan(0, n * 290400), _norm1Output.AsSpan(0, n * 290400), n);
+            // relu1: fused into conv1, which writes max(0, ·)
+            Norm1Forward(_conv1Output.AsSpan(0, n * 290400), _norm1Output.AsSpan(0, n * 290400), n);
             Pool1Forward(_norm1Output.AsSpan(0, n * 290400), _pool1Output.AsSpan(0, n * 69984), n);
             Conv2Forward(_pool1Output.AsSpan(0, n * 69984), _conv2Output.AsSpan(0, n * 186624), n);
-            Relu2Forward(_conv2Output.AsSpan(0, n * 186624), _relu2Output.AsSpan(0, n * 186624), n);
-            Norm2Forward(_relu2Output.AsSpan(0, n * 186624), _norm2Output.AsSpan(0, n * 186624), n);
+            // relu2: fused into conv2, which writes max(0, ·)
+            Norm2Forward(_conv2Output.AsSpan(0, n * 186624), _norm2Output.AsSpan(0, n * 186624), n);
             Pool2Forward(_norm2Output.AsSpan(0, n * 186624), _pool2Output.AsSpan(0, n * 43264), n);
             Conv3Forward(_pool2Output.AsSpan(0, n * 43264), _conv3Output.AsSpan(0, n * 64896), n);
-            Relu3Forward(_conv3Output.AsSpan(0, n * 64896), _relu3Output.AsSpan(0, n * 64896), n);
-            Conv4Forward(_relu3Output.AsSpan(0, n * 64896), _conv4Output.AsSpan(0, n * 64896), n);
-            Relu4Forward(_conv4Output.AsSpan(0, n * 64896), _relu4Output.AsSpan(0, n * 64896), n);
-            Conv5Forward(_relu4Output.AsSpan(0, n * 64896), _conv5Output.AsSpan(0, n * 43264), n);
-            Relu5Forward(_conv5Output.AsSpan(0, n * 43264), _relu5Output.AsSpan(0, n * 43264), n);
-            Pool3Forward(_relu5Output.AsSpan(0, n * 43264), _pool3Output.AsSpan(0, n * 9216), n);
+            // relu3: fused into conv3, which writes max(0, ·)
+            Conv4Forward(_conv3Output.AsSpan(0, n * 64896), _conv4Output.AsSpan(0, n * 64896), n);
+            // relu4: fused into conv4, which writes max(0, ·)
+            Conv5Forward(_conv4Output.AsSpan(0, n * 64896), _conv5Output.AsSpan(0, n * 43264), n);
+            // relu5: fused into conv5, which writes max(0, ·)
+            Pool3Forward(_conv5Output.AsSpan(0, n * 43264), _pool3Output.AsSpan(0, n * 9216), n);
             // flatten1: a view of its input
             // dropout1: the identity at inference
             Fc1Forward(_pool3Output.AsSpan(0, n * 9216), _fc1Output.AsSpan(0, n * 4096), n);
-            Relu6Forward(_fc1Output.AsSpan(0, n * 4096), _relu6Output.AsSpan(0, n * 4096), n);
+            // relu6: fused into fc1, which writes max(0, ·)
             // dropout2: the identity at inference
-            Fc2Forward(_relu6Output.AsSpan(0, n * 4096), _fc2Output.AsSpan(0, n * 4096), n);
-            Relu7Forward(_fc2Output.AsSpan(0, n * 4096), _relu7Output.AsSpan(0, n * 4096), n);
-            Fc3Forward(_relu7Output.AsSpan(0, n * 4096), _fc3Output.AsSpan(0, n * 1000), n);
+            Fc2Forward(_fc1Output.AsSpan(0, n * 4096), _fc2Output.AsSpan(0, n * 4096), n);
+            // relu7: fused into fc2, which writes max(0, ·)
+            Fc3Forward(_fc2Output.AsSpan(0, n * 4096), _fc3Output.AsSpan(0, n * 1000), n);
             Softmax1Forward(_fc3Output.AsSpan(0, n * 1000), _softmax1Output.AsSpan(0, n * 1000), n);
             _softmax1Output.AsSpan(0, n * 1000).CopyTo(output);
         }
@@ -338,28 +331,28 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
             _trainingBatch = n;
             input.CopyTo(_inputCopy);
             Conv1Forward(_inputCopy.AsSpan(0, n * 154587), _conv1Output.AsSpan(0, n * 290400), n);
-            Relu1Forward(_conv1Output.AsSpan(0, n * 290400), _relu1Output.AsSpan(0, n * 290400), n);
-            Norm1ForwardTraining(_relu1Output.AsSpan(0, n * 290400), _norm1Output.AsSpan(0, n * 290400), n);
+            // relu1: fused into conv1, which writes max(0, ·)
+            Norm1ForwardTraining(_conv1Output.AsSpan(0, n * 290400), _norm1Output.AsSpan(0, n * 290400), n);
             Pool1ForwardTraining(_norm1Output.AsSpan(0, n * 290400), _pool1Output.AsSpan(0, n * 69984), n);
             Conv2Forward(_pool1Output.AsSpan(0, n * 69984), _conv2Output.AsSpan(0, n * 186624), n);
-            Relu2Forward(_conv2Output.AsSpan(0, n * 186624), _relu2Output.AsSpan(0, n * 186624), n);
-            Norm2ForwardTraining(_relu2Output.AsSpan(0, n * 186624), _norm2Output.AsSpan(0, n * 186624), n);
+            // relu2: fused into conv2, which writes max(0, ·)
+            Norm2ForwardTraining(_conv2Output.AsSpan(0, n * 186624), _norm2Output.AsSpan(0, n * 186624), n);
             Pool2ForwardTraining(_norm2Output.AsSpan(0, n * 186624), _pool2Output.AsSpan(0, n * 43264), n);
             Conv3Forward(_pool2Output.AsSpan(0, n * 43264), _conv3Output.AsSpan(0, n * 64896), n);
-            Relu3Forward(_conv3Output.AsSpan(0, n * 64896), _relu3Output.AsSpan(0, n * 64896), n);
-            Conv4Forward(_relu3Output.AsSpan(0, n * 64896), _conv4Output.AsSpan(0, n * 64896), n);
-            Relu4Forward(_conv4Output.AsSpan(0, n * 64896), _relu4Output.AsSpan(0, n * 64896), n);
-            Conv5Forward(_relu4Output.AsSpan(0, n * 64896), _conv5Output.AsSpan(0, n * 43264), n);
-            Relu5Forward(_conv5Output.AsSpan(0, n * 43264), _relu5Output.AsSpan(0, n * 43264), n);
-            Pool3ForwardTraining(_relu5Output.AsSpan(0, n * 43264), _pool3Output.AsSpan(0, n * 9216), n);
+            // relu3: fused into conv3, which writes max(0, ·)
+            Conv4Forward(_conv3Output.AsSpan(0, n * 64896), _conv4Output.AsSpan(0, n * 64896), n);
+            // relu4: fused into conv4, which writes max(0, ·)
+            Conv5Forward(_conv4Output.AsSpan(0, n * 64896), _conv5Output.AsSpan(0, n * 43264), n);
+            // relu5: fused into conv5, which writes max(0, ·)
+            Pool3ForwardTraining(_conv5Output.AsSpan(0, n * 43264), _pool3Output.AsSpan(0, n * 9216), n);
             // flatten1: a view of its input
             Dropout1ForwardTraining(_pool3Output.AsSpan(0, n * 9216), _dropout1Output.AsSpan(0, n * 9216), n);
             Fc1Forward(_dropout1Output.AsSpan(0, n * 9216), _fc1Output.AsSpan(0, n * 4096), n);
-            Relu6Forward(_fc1Output.AsSpan(0, n * 4096), _relu6Output.AsSpan(0, n * 4096), n);
-            Dropout2ForwardTraining(_relu6Output.AsSpan(0, n * 4096), _dropout2Output.AsSpan(0, n * 4096), n);
+            // relu6: fused into fc1, which writes max(0, ·)
+            Dropout2ForwardTraining(_fc1Output.AsSpan(0, n * 4096), _dropout2Output.AsSpan(0, n * 4096), n);
             Fc2Forward(_dropout2Output.AsSpan(0, n * 4096), _fc2Output.AsSpan(0, n * 4096), n);
-            Relu7Forward(_fc2Output.AsSpan(0, n * 4096), _relu7Output.AsSpan(0, n * 4096), n);
-            Fc3Forward(_relu7Output.AsSpan(0, n * 4096), _fc3Output.AsSpan(0, n * 1000), n);
+            // relu7: fused into fc2, which writes max(0, ·)
+            Fc3Forward(_fc2Output.AsSpan(0, n * 4096), _fc3Output.AsSpan(0, n * 1000), n);
             Softmax1Forward(_fc3Output.AsSpan(0, n * 1000), _softmax1Output.AsSpan(0, n * 1000), n);
             _softmax1Output.AsSpan(0, n * 1000).CopyTo(output);
         }
@@ -417,24 +410,17 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
         {
             if (n <= _inferenceCapacity) return;
             _conv1Output = new float[n * 290400];
-            _relu1Output = new float[n * 290400];
             _norm1Output = new float[n * 290400];
             _pool1Output = new float[n * 69984];
             _conv2Output = new float[n * 186624];
-            _relu2Output = new float[n * 186624];
             _norm2Output = new float[n * 186624];
             _pool2Output = new float[n * 43264];
             _conv3Output = new float[n * 64896];
-            _relu3Output = new float[n * 64896];
             _conv4Output = new float[n * 64896];
-            _relu4Output = new float[n * 64896];
             _conv5Output = new float[n * 43264];
-            _relu5Output = new float[n * 43264];
             _pool3Output = new float[n * 9216];
             _fc1Output = new float[n * 4096];
-            _relu6Output = new float[n * 4096];
             _fc2Output = new float[n * 4096];
-            _relu7Output = new float[n * 4096];
             _fc3Output = new float[n * 1000];
             _softmax1Output = new float[n * 1000];
             _inferenceCapacity = n;
@@ -476,7 +462,7 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
         // ---- Layers: one method per layer, every dimension a constant. ----
 
         // ---- conv1: Conv2d 11×11 / 4, pad 0, [N, 3, 227, 227] → [N, 96, 55, 55]; 34,944 parameters, 105,415,200 multiply-adds per sample.
-        /// <summary>conv1: Conv2d 11×11 / 4, pad 0, [N, 3, 227, 227] → [N, 96, 55, 55]; 34,944 parameters, 105,415,200 multiply-adds per sample.</summary>
+        /// <summary>conv1: Conv2d 11×11 / 4, pad 0, [N, 3, 227, 227] → [N, 96, 55, 55]; 34,944 parameters, 105,415,200 multiply-adds per sample. Writes max(0, ·): the ReLU after it is fused.</summary>
         private void Conv1Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Conv2d.Forward<Conv1Config>(x, Conv1Weight, Conv1Bias, y, n, _workspace);
         /// <summary>Gradients of conv1: weight and bias (summed over the batch) and, unless empty, input.</summary>
         private void Conv1Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Conv2d.Backward<Conv1Config>(_inputCopy.AsSpan(0, n * 154587), Conv1Weight, dy, dx, Conv1WeightGradient, Conv1BiasGradient, n, _workspace);
@@ -496,18 +482,18 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
             public static int PadLeft => 0;
             public static int Groups => 1;
             public static bool HasBias => true;
+            public static bool FusedRelu => true;
         }
 
-        // ---- relu1: ReLU, [N, 96, 55, 55] → [N, 96, 55, 55].
-        /// <summary>relu1: ReLU, [N, 96, 55, 55] → [N, 96, 55, 55].</summary>
-        private void Relu1Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Activations.Relu(x, y);
-        private void Relu1Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_relu1Output.AsSpan(0, n * 290400), dy, dx);
+        // ---- relu1: ReLU fused into conv1, [N, 96, 55, 55] → [N, 96, 55, 55].
+        /// <summary>relu1: ReLU fused into conv1, [N, 96, 55, 55] → [N, 96, 55, 55].</summary>
+        private void Relu1Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_conv1Output.AsSpan(0, n * 290400), dy, dx);
 
         // ---- norm1: LocalResponseNorm size 5, α 0.0001, β 0.75, k 2 (PyTorch), [N, 96, 55, 55] → [N, 96, 55, 55]; 0 parameters, 1,452,000 multiply-adds per sample.
         /// <summary>norm1: LocalResponseNorm size 5, α 0.0001, β 0.75, k 2 (PyTorch), [N, 96, 55, 55] → [N, 96, 55, 55]; 0 parameters, 1,452,000 multiply-adds per sample.</summary>
         private void Norm1Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.LocalResponseNorm.Forward<Norm1Config>(x, y, n);
         private void Norm1ForwardTraining(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.LocalResponseNorm.ForwardTraining<Norm1Config>(x, y, _norm1Scale.AsSpan(0, n * 290400), n);
-        private void Norm1Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.LocalResponseNorm.Backward<Norm1Config>(_relu1Output.AsSpan(0, n * 290400), _norm1Output.AsSpan(0, n * 290400), _norm1Scale.AsSpan(0, n * 290400), dy, dx, n);
+        private void Norm1Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.LocalResponseNorm.Backward<Norm1Config>(_conv1Output.AsSpan(0, n * 290400), _norm1Output.AsSpan(0, n * 290400), _norm1Scale.AsSpan(0, n * 290400), dy, dx, n);
         private readonly struct Norm1Config : global::AlexNet.Gen.Kernels.ILrnConfig
         {
             public static int Channels => 96;
@@ -543,7 +529,7 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
         }
 
         // ---- conv2: Conv2d 5×5 / 1, pad 2, groups 2, [N, 96, 27, 27] → [N, 256, 27, 27]; 307,456 parameters, 223,948,800 multiply-adds per sample.
-        /// <summary>conv2: Conv2d 5×5 / 1, pad 2, groups 2, [N, 96, 27, 27] → [N, 256, 27, 27]; 307,456 parameters, 223,948,800 multiply-adds per sample.</summary>
+        /// <summary>conv2: Conv2d 5×5 / 1, pad 2, groups 2, [N, 96, 27, 27] → [N, 256, 27, 27]; 307,456 parameters, 223,948,800 multiply-adds per sample. Writes max(0, ·): the ReLU after it is fused.</summary>
         private void Conv2Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Conv2d.Forward<Conv2Config>(x, Conv2Weight, Conv2Bias, y, n, _workspace);
         /// <summary>Gradients of conv2: weight and bias (summed over the batch) and, unless empty, input.</summary>
         private void Conv2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Conv2d.Backward<Conv2Config>(_pool1Output.AsSpan(0, n * 69984), Conv2Weight, dy, dx, Conv2WeightGradient, Conv2BiasGradient, n, _workspace);
@@ -563,18 +549,18 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
             public static int PadLeft => 2;
             public static int Groups => 2;
             public static bool HasBias => true;
+            public static bool FusedRelu => true;
         }
 
-        // ---- relu2: ReLU, [N, 256, 27, 27] → [N, 256, 27, 27].
-        /// <summary>relu2: ReLU, [N, 256, 27, 27] → [N, 256, 27, 27].</summary>
-        private void Relu2Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Activations.Relu(x, y);
-        private void Relu2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_relu2Output.AsSpan(0, n * 186624), dy, dx);
+        // ---- relu2: ReLU fused into conv2, [N, 256, 27, 27] → [N, 256, 27, 27].
+        /// <summary>relu2: ReLU fused into conv2, [N, 256, 27, 27] → [N, 256, 27, 27].</summary>
+        private void Relu2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_conv2Output.AsSpan(0, n * 186624), dy, dx);
 
         // ---- norm2: LocalResponseNorm size 5, α 0.0001, β 0.75, k 2 (PyTorch), [N, 256, 27, 27] → [N, 256, 27, 27]; 0 parameters, 933,120 multiply-adds per sample.
         /// <summary>norm2: LocalResponseNorm size 5, α 0.0001, β 0.75, k 2 (PyTorch), [N, 256, 27, 27] → [N, 256, 27, 27]; 0 parameters, 933,120 multiply-adds per sample.</summary>
         private void Norm2Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.LocalResponseNorm.Forward<Norm2Config>(x, y, n);
         private void Norm2ForwardTraining(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.LocalResponseNorm.ForwardTraining<Norm2Config>(x, y, _norm2Scale.AsSpan(0, n * 186624), n);
-        private void Norm2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.LocalResponseNorm.Backward<Norm2Config>(_relu2Output.AsSpan(0, n * 186624), _norm2Output.AsSpan(0, n * 186624), _norm2Scale.AsSpan(0, n * 186624), dy, dx, n);
+        private void Norm2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.LocalResponseNorm.Backward<Norm2Config>(_conv2Output.AsSpan(0, n * 186624), _norm2Output.AsSpan(0, n * 186624), _norm2Scale.AsSpan(0, n * 186624), dy, dx, n);
         private readonly struct Norm2Config : global::AlexNet.Gen.Kernels.ILrnConfig
         {
             public static int Channels => 256;
@@ -610,7 +596,7 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
         }
 
         // ---- conv3: Conv2d 3×3 / 1, pad 1, [N, 256, 13, 13] → [N, 384, 13, 13]; 885,120 parameters, 149,520,384 multiply-adds per sample.
-        /// <summary>conv3: Conv2d 3×3 / 1, pad 1, [N, 256, 13, 13] → [N, 384, 13, 13]; 885,120 parameters, 149,520,384 multiply-adds per sample.</summary>
+        /// <summary>conv3: Conv2d 3×3 / 1, pad 1, [N, 256, 13, 13] → [N, 384, 13, 13]; 885,120 parameters, 149,520,384 multiply-adds per sample. Writes max(0, ·): the ReLU after it is fused.</summary>
         private void Conv3Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Conv2d.Forward<Conv3Config>(x, Conv3Weight, Conv3Bias, y, n, _workspace);
         /// <summary>Gradients of conv3: weight and bias (summed over the batch) and, unless empty, input.</summary>
         private void Conv3Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Conv2d.Backward<Conv3Config>(_pool2Output.AsSpan(0, n * 43264), Conv3Weight, dy, dx, Conv3WeightGradient, Conv3BiasGradient, n, _workspace);
@@ -630,18 +616,18 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
             public static int PadLeft => 1;
             public static int Groups => 1;
             public static bool HasBias => true;
+            public static bool FusedRelu => true;
         }
 
-        // ---- relu3: ReLU, [N, 384, 13, 13] → [N, 384, 13, 13].
-        /// <summary>relu3: ReLU, [N, 384, 13, 13] → [N, 384, 13, 13].</summary>
-        private void Relu3Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Activations.Relu(x, y);
-        private void Relu3Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_relu3Output.AsSpan(0, n * 64896), dy, dx);
+        // ---- relu3: ReLU fused into conv3, [N, 384, 13, 13] → [N, 384, 13, 13].
+        /// <summary>relu3: ReLU fused into conv3, [N, 384, 13, 13] → [N, 384, 13, 13].</summary>
+        private void Relu3Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_conv3Output.AsSpan(0, n * 64896), dy, dx);
 
         // ---- conv4: Conv2d 3×3 / 1, pad 1, groups 2, [N, 384, 13, 13] → [N, 384, 13, 13]; 663,936 parameters, 112,140,288 multiply-adds per sample.
-        /// <summary>conv4: Conv2d 3×3 / 1, pad 1, groups 2, [N, 384, 13, 13] → [N, 384, 13, 13]; 663,936 parameters, 112,140,288 multiply-adds per sample.</summary>
+        /// <summary>conv4: Conv2d 3×3 / 1, pad 1, groups 2, [N, 384, 13, 13] → [N, 384, 13, 13]; 663,936 parameters, 112,140,288 multiply-adds per sample. Writes max(0, ·): the ReLU after it is fused.</summary>
         private void Conv4Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Conv2d.Forward<Conv4Config>(x, Conv4Weight, Conv4Bias, y, n, _workspace);
         /// <summary>Gradients of conv4: weight and bias (summed over the batch) and, unless empty, input.</summary>
-        private void Conv4Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Conv2d.Backward<Conv4Config>(_relu3Output.AsSpan(0, n * 64896), Conv4Weight, dy, dx, Conv4WeightGradient, Conv4BiasGradient, n, _workspace);
+        private void Conv4Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Conv2d.Backward<Conv4Config>(_conv3Output.AsSpan(0, n * 64896), Conv4Weight, dy, dx, Conv4WeightGradient, Conv4BiasGradient, n, _workspace);
         private readonly struct Conv4Config : global::AlexNet.Gen.Kernels.IConv2dConfig
         {
             public static int InChannels => 384;
@@ -658,18 +644,18 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
             public static int PadLeft => 1;
             public static int Groups => 2;
             public static bool HasBias => true;
+            public static bool FusedRelu => true;
         }
 
-        // ---- relu4: ReLU, [N, 384, 13, 13] → [N, 384, 13, 13].
-        /// <summary>relu4: ReLU, [N, 384, 13, 13] → [N, 384, 13, 13].</summary>
-        private void Relu4Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Activations.Relu(x, y);
-        private void Relu4Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_relu4Output.AsSpan(0, n * 64896), dy, dx);
+        // ---- relu4: ReLU fused into conv4, [N, 384, 13, 13] → [N, 384, 13, 13].
+        /// <summary>relu4: ReLU fused into conv4, [N, 384, 13, 13] → [N, 384, 13, 13].</summary>
+        private void Relu4Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_conv4Output.AsSpan(0, n * 64896), dy, dx);
 
         // ---- conv5: Conv2d 3×3 / 1, pad 1, groups 2, [N, 384, 13, 13] → [N, 256, 13, 13]; 442,624 parameters, 74,760,192 multiply-adds per sample.
-        /// <summary>conv5: Conv2d 3×3 / 1, pad 1, groups 2, [N, 384, 13, 13] → [N, 256, 13, 13]; 442,624 parameters, 74,760,192 multiply-adds per sample.</summary>
+        /// <summary>conv5: Conv2d 3×3 / 1, pad 1, groups 2, [N, 384, 13, 13] → [N, 256, 13, 13]; 442,624 parameters, 74,760,192 multiply-adds per sample. Writes max(0, ·): the ReLU after it is fused.</summary>
         private void Conv5Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Conv2d.Forward<Conv5Config>(x, Conv5Weight, Conv5Bias, y, n, _workspace);
         /// <summary>Gradients of conv5: weight and bias (summed over the batch) and, unless empty, input.</summary>
-        private void Conv5Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Conv2d.Backward<Conv5Config>(_relu4Output.AsSpan(0, n * 64896), Conv5Weight, dy, dx, Conv5WeightGradient, Conv5BiasGradient, n, _workspace);
+        private void Conv5Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Conv2d.Backward<Conv5Config>(_conv4Output.AsSpan(0, n * 64896), Conv5Weight, dy, dx, Conv5WeightGradient, Conv5BiasGradient, n, _workspace);
         private readonly struct Conv5Config : global::AlexNet.Gen.Kernels.IConv2dConfig
         {
             public static int InChannels => 384;
@@ -686,12 +672,12 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
             public static int PadLeft => 1;
             public static int Groups => 2;
             public static bool HasBias => true;
+            public static bool FusedRelu => true;
         }
 
-        // ---- relu5: ReLU, [N, 256, 13, 13] → [N, 256, 13, 13].
-        /// <summary>relu5: ReLU, [N, 256, 13, 13] → [N, 256, 13, 13].</summary>
-        private void Relu5Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Activations.Relu(x, y);
-        private void Relu5Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_relu5Output.AsSpan(0, n * 43264), dy, dx);
+        // ---- relu5: ReLU fused into conv5, [N, 256, 13, 13] → [N, 256, 13, 13].
+        /// <summary>relu5: ReLU fused into conv5, [N, 256, 13, 13] → [N, 256, 13, 13].</summary>
+        private void Relu5Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_conv5Output.AsSpan(0, n * 43264), dy, dx);
 
         // ---- pool3: MaxPool2d 3×3 / 2, pad 0, [N, 256, 13, 13] → [N, 256, 6, 6].
         /// <summary>pool3: MaxPool2d 3×3 / 2, pad 0, [N, 256, 13, 13] → [N, 256, 6, 6].</summary>
@@ -724,7 +710,7 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
         private void Dropout1Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Dropout.Backward(dy, _dropout1Mask.AsSpan(0, n * 9216), dx);
 
         // ---- fc1: Dense, [N, 9216] → [N, 4096]; 37,752,832 parameters, 37,748,736 multiply-adds per sample.
-        /// <summary>fc1: Dense, [N, 9216] → [N, 4096]; 37,752,832 parameters, 37,748,736 multiply-adds per sample.</summary>
+        /// <summary>fc1: Dense, [N, 9216] → [N, 4096]; 37,752,832 parameters, 37,748,736 multiply-adds per sample. Writes max(0, ·): the ReLU after it is fused.</summary>
         private void Fc1Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Dense.Forward<Fc1Config>(x, Fc1Weight, Fc1Bias, y, n, _workspace);
         /// <summary>Gradients of fc1: weight and bias (summed over the batch) and, unless empty, input.</summary>
         private void Fc1Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Dense.Backward<Fc1Config>(_dropout1Output.AsSpan(0, n * 9216), Fc1Weight, dy, dx, Fc1WeightGradient, Fc1BiasGradient, n, _workspace);
@@ -733,12 +719,12 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
             public static int InFeatures => 9216;
             public static int OutFeatures => 4096;
             public static bool HasBias => true;
+            public static bool FusedRelu => true;
         }
 
-        // ---- relu6: ReLU, [N, 4096] → [N, 4096].
-        /// <summary>relu6: ReLU, [N, 4096] → [N, 4096].</summary>
-        private void Relu6Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Activations.Relu(x, y);
-        private void Relu6Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_relu6Output.AsSpan(0, n * 4096), dy, dx);
+        // ---- relu6: ReLU fused into fc1, [N, 4096] → [N, 4096].
+        /// <summary>relu6: ReLU fused into fc1, [N, 4096] → [N, 4096].</summary>
+        private void Relu6Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_fc1Output.AsSpan(0, n * 4096), dy, dx);
 
         // ---- dropout2: Dropout p 0.5, [N, 4096] → [N, 4096].
         /// <summary>dropout2: Dropout p 0.5, [N, 4096] → [N, 4096]. Identity at inference; inverted dropout (scale 1/(1−p)) in training.</summary>
@@ -746,7 +732,7 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
         private void Dropout2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Dropout.Backward(dy, _dropout2Mask.AsSpan(0, n * 4096), dx);
 
         // ---- fc2: Dense, [N, 4096] → [N, 4096]; 16,781,312 parameters, 16,777,216 multiply-adds per sample.
-        /// <summary>fc2: Dense, [N, 4096] → [N, 4096]; 16,781,312 parameters, 16,777,216 multiply-adds per sample.</summary>
+        /// <summary>fc2: Dense, [N, 4096] → [N, 4096]; 16,781,312 parameters, 16,777,216 multiply-adds per sample. Writes max(0, ·): the ReLU after it is fused.</summary>
         private void Fc2Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Dense.Forward<Fc2Config>(x, Fc2Weight, Fc2Bias, y, n, _workspace);
         /// <summary>Gradients of fc2: weight and bias (summed over the batch) and, unless empty, input.</summary>
         private void Fc2Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Dense.Backward<Fc2Config>(_dropout2Output.AsSpan(0, n * 4096), Fc2Weight, dy, dx, Fc2WeightGradient, Fc2BiasGradient, n, _workspace);
@@ -755,18 +741,18 @@ Activations per sample: 1,918,032 floats at inference; training keeps 10.3 MiB p
             public static int InFeatures => 4096;
             public static int OutFeatures => 4096;
             public static bool HasBias => true;
+            public static bool FusedRelu => true;
         }
 
-        // ---- relu7: ReLU, [N, 4096] → [N, 4096].
-        /// <summary>relu7: ReLU, [N, 4096] → [N, 4096].</summary>
-        private void Relu7Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Activations.Relu(x, y);
-        private void Relu7Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_relu7Output.AsSpan(0, n * 4096), dy, dx);
+        // ---- relu7: ReLU fused into fc2, [N, 4096] → [N, 4096].
+        /// <summary>relu7: ReLU fused into fc2, [N, 4096] → [N, 4096].</summary>
+        private void Relu7Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_fc2Output.AsSpan(0, n * 4096), dy, dx);
 
         // ---- fc3: Dense, [N, 4096] → [N, 1000]; 4,097,000 parameters, 4,096,000 multiply-adds per sample.
         /// <summary>fc3: Dense, [N, 4096] → [N, 1000]; 4,097,000 parameters, 4,096,000 multiply-adds per sample.</summary>
         private void Fc3Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int n) => global::AlexNet.Gen.Kernels.Dense.Forward<Fc3Config>(x, Fc3Weight, Fc3Bias, y, n, _workspace);
         /// <summary>Gradients of fc3: weight and bias (summed over the batch) and, unless empty, input.</summary>
-        private void Fc3Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Dense.Backward<Fc3Config>(_relu7Output.AsSpan(0, n * 4096), Fc3Weight, dy, dx, Fc3WeightGradient, Fc3BiasGradient, n, _workspace);
+        private void Fc3Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Dense.Backward<Fc3Config>(_fc2Output.AsSpan(0, n * 4096), Fc3Weight, dy, dx, Fc3WeightGradient, Fc3BiasGradient, n, _workspace);
         private readonly struct Fc3Config : global::AlexNet.Gen.Kernels.IDenseConfig
         {
             public static int InFeatures => 4096;

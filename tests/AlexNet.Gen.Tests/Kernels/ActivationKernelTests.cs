@@ -9,6 +9,51 @@ namespace AlexNet.Gen.Tests.Kernels;
 
 public unsafe class ActivationKernelTests
 {
+    /// <summary>
+    /// The fused-ReLU epilogues (convolution rows, Winograd tile rows, the dense GEMV) treat NaN, ±0, ±∞ and denormals as
+    /// the ReLU kernel does, at every length around the vector width (the same bits).
+    /// </summary>
+    [Fact]
+    public void FusedReluEpiloguesMatchTheReluKernelOnSpecialValues()
+    {
+        float[] special =
+        {
+            float.NaN, -0f, 0f, float.NegativeInfinity, float.PositiveInfinity, float.Epsilon, -float.Epsilon, 1.5f, -2.5f,
+            float.MaxValue, float.MinValue, BitConverter.Int32BitsToSingle(0x7FC00001), BitConverter.Int32BitsToSingle(unchecked((int)0xFFC00000)),
+        };
+        for (int count = 1; count <= 21; count++)
+        {
+            float[] src = Enumerable.Range(0, count).Select(i => special[(i * 5 + count) % special.Length]).ToArray();
+            float[] expected = new float[count], viaCopy = new float[count], viaRow = new float[count], inPlace = (float[])src.Clone();
+            Activations.Relu(src, expected);
+            fixed (float* ps = src)
+            fixed (float* pc = viaCopy)
+            fixed (float* pr = viaRow)
+            fixed (float* pi = inPlace)
+            {
+                Conv2d.CopyRunRelu(ps, pc, count);
+                Conv2d.FinishRow(ps, pr, count, null, relu: true);
+                Conv2d.FinishRow(pi, pi, count, null, relu: true);
+            }
+            FusedReluChecks.AssertSameBits(expected, viaCopy, $"CopyRunRelu, {count} floats");
+            FusedReluChecks.AssertSameBits(expected, viaRow, $"FinishRow, {count} floats");
+            FusedReluChecks.AssertSameBits(expected, inPlace, $"FinishRow in place, {count} floats");
+        }
+
+        // The GEMV's epilogue: one input feature of 1, so each output is its weight (the special values).
+        float[] w = special, x = { 1f }, separate = new float[w.Length], reluOfSeparate = new float[w.Length], fused = new float[w.Length];
+        Dense.Forward<OneFeature>(x, w, ReadOnlySpan<float>.Empty, separate, 1, new Workspace());
+        Activations.Relu(separate, reluOfSeparate);
+        Dense.Forward<DenseWithFusedRelu<OneFeature>>(x, w, ReadOnlySpan<float>.Empty, fused, 1, new Workspace());
+        FusedReluChecks.AssertSameBits(reluOfSeparate, fused, "dense GEMV");
+        Assert.Contains(fused, float.IsNaN);
+    }
+
+    private struct OneFeature : IDenseConfig
+    {
+        public static int InFeatures => 1; public static int OutFeatures => 13; public static bool HasBias => false;
+    }
+
     // 37: below one parallel chunk with a ragged SIMD tail; 40000: several chunks (parallel path), batch-sized tails.
     [Theory, InlineData(37), InlineData(40000)]
     public void ReluMatchesReference(int length)

@@ -251,6 +251,17 @@ public class ConvolutionKernelTests
         }
     }
 
+    /// <summary>A fused ReLU (conv → ReLU in a generated model) on every path: im2col, pointwise, implicit, blocked samples.</summary>
+    [Theory]
+    [MemberData(nameof(ConfigBatchWidth))]
+    public void FusedReluMatchesSeparateRelu(string config, int batch, int width) =>
+        GemmTestScope.WithWidth(width, () => Dispatch(config, new FusedReluCheck(batch)));
+
+    private sealed class FusedReluCheck(int batch) : ICheck
+    {
+        public void Run<T>() where T : struct, IConv2dConfig => FusedReluChecks.Convolution<T>(batch);
+    }
+
     [Theory]
     [MemberData(nameof(ConfigBatchWidth))]
     public void BackwardMatchesReference(string config, int batch, int width) =>

@@ -90,6 +90,19 @@ public class DenseKernelTests
         }
     }
 
+    /// <summary>A fused ReLU (dense → ReLU in a generated model): the GEMV (batch 1), the GEMM and row streaming (D5 at 64: two K slices).</summary>
+    [Theory]
+    [MemberData(nameof(ConfigBatchWidth))]
+    [InlineData("D5", 64, 8)]
+    [InlineData("D5", 1, 8)]
+    public void FusedReluMatchesSeparateRelu(string config, int batch, int width) =>
+        GemmTestScope.WithWidth(width, () => Dispatch(config, new FusedReluCheck(batch)));
+
+    private sealed class FusedReluCheck(int batch) : ICheck
+    {
+        public void Run<T>() where T : struct, IDenseConfig => FusedReluChecks.Dense<T>(batch);
+    }
+
     /// <summary>The row-streaming forward pass (AVX2 width) over several K slices, on one and two threads.</summary>
     [Theory]
     [InlineData(8, 1)]

@@ -188,6 +188,21 @@ public sealed class WinogradConvolutionTests : IDisposable
     public void ForwardAndInputGradientMatchReference(string config, int batch, int width, bool tile4) =>
         GemmTestScope.WithWidth(width, () => WithTile4(tile4, () => Dispatch(config, new ReferenceCheck(batch, tile4 ? 4 : 2))));
 
+    /// <summary>A fused ReLU in the Winograd output transforms (F(4×4), F(2×2), 5×5); the input gradient must ignore it.</summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void FusedReluMatchesSeparateRelu(string config, int batch, int width, bool tile4) =>
+        GemmTestScope.WithWidth(width, () => WithTile4(tile4, () => Dispatch(config, new FusedReluCheck(batch))));
+
+    private sealed class FusedReluCheck(int batch) : ICheck
+    {
+        public void Run<T>() where T : struct, IConv2dConfig
+        {
+            if (Avx2.IsSupported) Assert.True(Conv2d.UsesWinograd(Conv2d.Geometry.Of<WithFusedRelu<T>>(), batch));
+            FusedReluChecks.Convolution<T>(batch);
+        }
+    }
+
     /// <summary>Runs <paramref name="action"/> with F(4×4, 3×3) on or off.</summary>
     private static void WithTile4(bool enabled, Action action)
     {
