@@ -54,7 +54,8 @@ public sealed class FusionTests
         Assert.Contains("// relu1: fused into conv1, which writes max(0, ·)", code);
         // The fused ReLU's backward reads the producer's (post-ReLU) output; the next layer reads it too.
         Assert.Contains("Relu1Backward(global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx, int n) => global::AlexNet.Gen.Kernels.Activations.ReluBackward(_conv1Output.AsSpan(0, n * 576), dy, dx);", code);
-        Assert.Contains("Pool1Forward(_conv1Output.AsSpan(0, n * 576), _pool1Output.AsSpan(0, n * 144), n);", code);
+        Assert.Contains("Pool1ForwardTraining(_conv1Output.AsSpan(0, n * 576), _pool1Output.AsSpan(0, n * 144), n);", code);
+        Assert.Contains("Pool1Forward(_inferenceA.AsSpan(0, n * 576), _inferenceB.AsSpan(0, n * 144), n);", code);
         // The last layer is a fused ReLU: the output is copied from fc1's buffer.
         Assert.Contains("_fc1Output.AsSpan(0, n * 10).CopyTo(output);", code);
     }
@@ -65,8 +66,10 @@ public sealed class FusionTests
         string code = Generate();
         Assert.Matches(@"relu1 +ReLU +4×12×12 +fused into conv1\n", code);
         Assert.Matches(@"relu2 +ReLU +4×6×6\n", code);
-        // Inference buffers: conv1 576, pool1 144, relu2 144, conv2 144, elu1 144, conv3 144, relu4 144, fc1 10 (not relu1/3/5).
-        Assert.Contains($"Activations per sample: {576 + 144 * 6 + 10:N0} floats at inference", code);
+        // Inference: conv1 576 (A), pool1 144 (B), relu2 (A), conv2 (B), elu1 (A), conv3 (B), relu4 (A), fc1 10 (B), so
+        // A holds 576 and B 144 floats per sample. Training keeps the input and those outputs (not relu1/3/5's) and
+        // pool1's argmax: (432 + 576 + 144 · 6 + 10 + 144) · 4 bytes.
+        Assert.Contains($"Activations per sample: {576 + 144:N0} floats at inference; training keeps {(432 + 576 + 144 * 6 + 10 + 144) * 4 / 1024.0:0.0} KiB", code);
     }
 
     private static string[] ConfigsWithFusedRelu(string code) =>

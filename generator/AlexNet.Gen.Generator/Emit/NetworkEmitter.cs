@@ -83,6 +83,8 @@ internal static class NetworkEmitter
             w.Line("private int _inferenceCapacity, _trainingCapacity, _trainingBatch;");
             w.Line($"private float[] _inputCopy = global::System.Array.Empty<float>();");
             w.Line($"private float[] _gradientA = global::System.Array.Empty<float>(), _gradientB = global::System.Array.Empty<float>();");
+            w.Line("// Inference: the layers write these two in turn (each reads the other); training keeps every layer's output below.");
+            w.Line($"private float[] {BufferPlan.InferenceA} = global::System.Array.Empty<float>(), {BufferPlan.InferenceB} = global::System.Array.Empty<float>();");
             foreach (var l in layers)
                 LayerEmitter.EmitFields(w, l);
             w.Line();
@@ -289,11 +291,9 @@ internal static class NetworkEmitter
         using (w.Open("private void EnsureInferenceBuffers(int n)"))
         {
             w.Line("if (n <= _inferenceCapacity) return;");
-            for (int i = 0; i < layers.Count; i++)
-            {
-                if (buffers.OwnsOutput(i, false))
-                    w.Line($"{buffers.Field(i)} = new float[n * {layers[i].Output.Length}];");
-            }
+            var (a, b) = BufferPlan.InferenceLengths(plan);
+            if (a > 0) w.Line($"{BufferPlan.InferenceA} = new float[n * {a}];");
+            if (b > 0) w.Line($"{BufferPlan.InferenceB} = new float[n * {b}];");
             w.Line("_inferenceCapacity = n;");
         }
         w.Line();
@@ -301,13 +301,12 @@ internal static class NetworkEmitter
         foreach (var l in layers) maxGradient = System.Math.Max(maxGradient, l.Output.Length);
         using (w.Open("private void EnsureTrainingBuffers(int n)"))
         {
-            w.Line("EnsureInferenceBuffers(n);");
             w.Line("if (n <= _trainingCapacity) return;");
             w.Line($"_inputCopy = new float[n * {plan.Input.Length}];");
             w.Line($"_gradientA = new float[n * {maxGradient}];");
             w.Line($"_gradientB = new float[n * {maxGradient}];");
             for (int i = 0; i < layers.Count; i++)
-                LayerEmitter.EmitTrainingAllocations(w, layers[i], buffers.OwnsOutput(i, true) && !buffers.OwnsOutput(i, false) ? buffers.Field(i) : null);
+                LayerEmitter.EmitTrainingAllocations(w, layers[i], buffers.OwnsOutput(i, true) ? buffers.Field(i) : null);
             w.Line("_trainingCapacity = n;");
         }
         w.Line();
@@ -346,34 +345,5 @@ internal static class NetworkEmitter
         if (float.IsPositiveInfinity(value)) return "float.PositiveInfinity";
         if (float.IsNegativeInfinity(value)) return "float.NegativeInfinity";
         return value.ToString("R", CultureInfo.InvariantCulture) + "f";
-    }
-}
-
-/// <summary>Which buffer holds each layer's input and output, at inference and in training.</summary>
-internal sealed class BufferPlan
-{
-    private readonly NetworkPlan _plan;
-
-    public BufferPlan(NetworkPlan plan) => _plan = plan;
-
-    /// <summary>Flatten is always a view; Dropout is the identity at inference; a fused ReLU's output is its producer's.</summary>
-    public bool OwnsOutput(int i, bool training)
-    {
-        var layer = _plan.Layers[i];
-        return layer.Kind != LayerKind.Flatten && !(layer.Kind == LayerKind.Dropout && !training) && layer.FusedInto is null;
-    }
-
-    public string Field(int i) => LayerEmitter.FieldName(_plan.Layers[i], "Output");
-
-    public string Output(int i, bool training)
-    {
-        if (!OwnsOutput(i, training)) return Input(i, training);
-        return $"{Field(i)}.AsSpan(0, n * {_plan.Layers[i].Output.Length})";
-    }
-
-    public string Input(int i, bool training)
-    {
-        if (i == 0) return training ? $"_inputCopy.AsSpan(0, n * {_plan.Input.Length})" : "input";
-        return Output(i - 1, training);
     }
 }

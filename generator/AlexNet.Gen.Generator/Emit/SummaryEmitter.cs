@@ -51,9 +51,12 @@ internal static class SummaryEmitter
         return sb.ToString();
     }
 
-    /// <summary>Floats per sample in the buffers inference writes (Flatten, Dropout and a fused ReLU reuse their input).</summary>
+    /// <summary>Floats per sample in the two buffers inference writes in turn (<see cref="BufferPlan"/>).</summary>
     public static long InferenceActivationFloats(NetworkPlan plan)
-        => plan.Layers.Where(l => l.Kind is not (LayerKind.Flatten or LayerKind.Dropout) && l.FusedInto is null).Sum(l => l.Output.Length);
+    {
+        var (a, b) = BufferPlan.InferenceLengths(plan);
+        return a + b;
+    }
 
     /// <summary>Bytes per sample that the training forward keeps for backward: activations, input copy, masks, LRN scales, pool indices.</summary>
     public static long TrainingBytesPerSample(NetworkPlan plan)

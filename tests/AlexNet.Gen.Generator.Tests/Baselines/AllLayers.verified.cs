@@ -27,7 +27,7 @@ namespace Samples.Small
     /// softmax1  Softmax              5
     /// total                                        2,336     32,600
     /// Input 3×12×10 (360 floats), output 5 probabilities.
-    /// Activations per sample: 3,506 floats at inference; training keeps 21.2 KiB per sample for backward.
+    /// Activations per sample: 1,920 floats at inference; training keeps 21.2 KiB per sample for backward.
     /// </code>
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("AlexNet.Gen.Generator", "0.1.0.0")]
@@ -61,7 +61,7 @@ fc2       Dense                5                80         80  no bias
 softmax1  Softmax              5
 total                                        2,336     32,600
 Input 3×12×10 (360 floats), output 5 probabilities.
-Activations per sample: 3,506 floats at inference; training keeps 21.2 KiB per sample for backward.
+Activations per sample: 1,920 floats at inference; training keeps 21.2 KiB per sample for backward.
 ";
 
         private readonly float[] _values = new float[2336];
@@ -72,6 +72,8 @@ Activations per sample: 3,506 floats at inference; training keeps 21.2 KiB per s
         private int _inferenceCapacity, _trainingCapacity, _trainingBatch;
         private float[] _inputCopy = global::System.Array.Empty<float>();
         private float[] _gradientA = global::System.Array.Empty<float>(), _gradientB = global::System.Array.Empty<float>();
+        // Inference: the layers write these two in turn (each reads the other); training keeps every layer's output below.
+        private float[] _inferenceA = global::System.Array.Empty<float>(), _inferenceB = global::System.Array.Empty<float>();
         private float[] _stemOutput = global::System.Array.Empty<float>();
         private float[] _elu1Output = global::System.Array.Empty<float>();
         private float[] _norm1Output = global::System.Array.Empty<float>();
@@ -173,21 +175,21 @@ Activations per sample: 3,506 floats at inference; training keeps 21.2 KiB per s
             CheckArguments(input.Length, output.Length, batchSize);
             EnsureInferenceBuffers(batchSize);
             int n = batchSize;
-            StemForward(input, _stemOutput.AsSpan(0, n * 960), n);
-            Elu1Forward(_stemOutput.AsSpan(0, n * 960), _elu1Output.AsSpan(0, n * 960), n);
-            Norm1Forward(_elu1Output.AsSpan(0, n * 960), _norm1Output.AsSpan(0, n * 960), n);
-            Pool1Forward(_norm1Output.AsSpan(0, n * 960), _pool1Output.AsSpan(0, n * 240), n);
-            Conv2Forward(_pool1Output.AsSpan(0, n * 240), _conv2Output.AsSpan(0, n * 120), n);
+            StemForward(input, _inferenceA.AsSpan(0, n * 960), n);
+            Elu1Forward(_inferenceA.AsSpan(0, n * 960), _inferenceB.AsSpan(0, n * 960), n);
+            Norm1Forward(_inferenceB.AsSpan(0, n * 960), _inferenceA.AsSpan(0, n * 960), n);
+            Pool1Forward(_inferenceA.AsSpan(0, n * 960), _inferenceB.AsSpan(0, n * 240), n);
+            Conv2Forward(_inferenceB.AsSpan(0, n * 240), _inferenceA.AsSpan(0, n * 120), n);
             // relu1: fused into conv2, which writes max(0, ·)
-            Norm2Forward(_conv2Output.AsSpan(0, n * 120), _norm2Output.AsSpan(0, n * 120), n);
-            Pool2Forward(_norm2Output.AsSpan(0, n * 120), _pool2Output.AsSpan(0, n * 120), n);
+            Norm2Forward(_inferenceA.AsSpan(0, n * 120), _inferenceB.AsSpan(0, n * 120), n);
+            Pool2Forward(_inferenceB.AsSpan(0, n * 120), _inferenceA.AsSpan(0, n * 120), n);
             // flatten1: a view of its input
             // dropout1: the identity at inference
-            Fc1Forward(_pool2Output.AsSpan(0, n * 120), _fc1Output.AsSpan(0, n * 16), n);
+            Fc1Forward(_inferenceA.AsSpan(0, n * 120), _inferenceB.AsSpan(0, n * 16), n);
             // relu2: fused into fc1, which writes max(0, ·)
-            Fc2Forward(_fc1Output.AsSpan(0, n * 16), _fc2Output.AsSpan(0, n * 5), n);
-            Softmax1Forward(_fc2Output.AsSpan(0, n * 5), _softmax1Output.AsSpan(0, n * 5), n);
-            _softmax1Output.AsSpan(0, n * 5).CopyTo(output);
+            Fc2Forward(_inferenceB.AsSpan(0, n * 16), _inferenceA.AsSpan(0, n * 5), n);
+            Softmax1Forward(_inferenceA.AsSpan(0, n * 5), _inferenceB.AsSpan(0, n * 5), n);
+            _inferenceB.AsSpan(0, n * 5).CopyTo(output);
         }
 
         /// <summary>Training forward: dropout draws masks, and every activation backward needs is kept. Not thread-safe.</summary>
@@ -257,31 +259,32 @@ Activations per sample: 3,506 floats at inference; training keeps 21.2 KiB per s
         private void EnsureInferenceBuffers(int n)
         {
             if (n <= _inferenceCapacity) return;
-            _stemOutput = new float[n * 960];
-            _elu1Output = new float[n * 960];
-            _norm1Output = new float[n * 960];
-            _pool1Output = new float[n * 240];
-            _conv2Output = new float[n * 120];
-            _norm2Output = new float[n * 120];
-            _pool2Output = new float[n * 120];
-            _fc1Output = new float[n * 16];
-            _fc2Output = new float[n * 5];
-            _softmax1Output = new float[n * 5];
+            _inferenceA = new float[n * 960];
+            _inferenceB = new float[n * 960];
             _inferenceCapacity = n;
         }
 
         private void EnsureTrainingBuffers(int n)
         {
-            EnsureInferenceBuffers(n);
             if (n <= _trainingCapacity) return;
             _inputCopy = new float[n * 360];
             _gradientA = new float[n * 960];
             _gradientB = new float[n * 960];
+            _stemOutput = new float[n * 960];
+            _elu1Output = new float[n * 960];
+            _norm1Output = new float[n * 960];
             _norm1Scale = new float[n * 960];
+            _pool1Output = new float[n * 240];
             _pool1Argmax = new int[n * 240];
+            _conv2Output = new float[n * 120];
+            _norm2Output = new float[n * 120];
             _norm2Scale = new float[n * 120];
+            _pool2Output = new float[n * 120];
             _dropout1Output = new float[n * 120];
             _dropout1Mask = new float[n * 120];
+            _fc1Output = new float[n * 16];
+            _fc2Output = new float[n * 5];
+            _softmax1Output = new float[n * 5];
             _trainingCapacity = n;
         }
 

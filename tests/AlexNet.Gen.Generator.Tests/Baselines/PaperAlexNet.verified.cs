@@ -37,7 +37,7 @@ namespace PaperAlexNetSample
     /// softmax1  Softmax            1000
     /// total                                   60,965,224  726,791,936
     /// Input 3×227×227 (154,587 floats), output 1000 probabilities.
-    /// Activations per sample: 1,259,760 floats at inference; training keeps 7.8 MiB per sample for backward.
+    /// Activations per sample: 580,800 floats at inference; training keeps 7.8 MiB per sample for backward.
     /// </code>
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("AlexNet.Gen.Generator", "0.1.0.0")]
@@ -81,7 +81,7 @@ fc3       Dense              1000        4,097,000    4,096,000
 softmax1  Softmax            1000
 total                                   60,965,224  726,791,936
 Input 3×227×227 (154,587 floats), output 1000 probabilities.
-Activations per sample: 1,259,760 floats at inference; training keeps 7.8 MiB per sample for backward.
+Activations per sample: 580,800 floats at inference; training keeps 7.8 MiB per sample for backward.
 ";
 
         private readonly float[] _values = new float[60965224];
@@ -92,6 +92,8 @@ Activations per sample: 1,259,760 floats at inference; training keeps 7.8 MiB pe
         private int _inferenceCapacity, _trainingCapacity, _trainingBatch;
         private float[] _inputCopy = global::System.Array.Empty<float>();
         private float[] _gradientA = global::System.Array.Empty<float>(), _gradientB = global::System.Array.Empty<float>();
+        // Inference: the layers write these two in turn (each reads the other); training keeps every layer's output below.
+        private float[] _inferenceA = global::System.Array.Empty<float>(), _inferenceB = global::System.Array.Empty<float>();
         private float[] _conv1Output = global::System.Array.Empty<float>();
         private float[] _norm1Output = global::System.Array.Empty<float>();
         private float[] _norm1Scale = global::System.Array.Empty<float>();
@@ -295,31 +297,31 @@ Activations per sample: 1,259,760 floats at inference; training keeps 7.8 MiB pe
             CheckArguments(input.Length, output.Length, batchSize);
             EnsureInferenceBuffers(batchSize);
             int n = batchSize;
-            Conv1Forward(input, _conv1Output.AsSpan(0, n * 290400), n);
+            Conv1Forward(input, _inferenceA.AsSpan(0, n * 290400), n);
             // relu1: fused into conv1, which writes max(0, ·)
-            Norm1Forward(_conv1Output.AsSpan(0, n * 290400), _norm1Output.AsSpan(0, n * 290400), n);
-            Pool1Forward(_norm1Output.AsSpan(0, n * 290400), _pool1Output.AsSpan(0, n * 69984), n);
-            Conv2Forward(_pool1Output.AsSpan(0, n * 69984), _conv2Output.AsSpan(0, n * 186624), n);
+            Norm1Forward(_inferenceA.AsSpan(0, n * 290400), _inferenceB.AsSpan(0, n * 290400), n);
+            Pool1Forward(_inferenceB.AsSpan(0, n * 290400), _inferenceA.AsSpan(0, n * 69984), n);
+            Conv2Forward(_inferenceA.AsSpan(0, n * 69984), _inferenceB.AsSpan(0, n * 186624), n);
             // relu2: fused into conv2, which writes max(0, ·)
-            Norm2Forward(_conv2Output.AsSpan(0, n * 186624), _norm2Output.AsSpan(0, n * 186624), n);
-            Pool2Forward(_norm2Output.AsSpan(0, n * 186624), _pool2Output.AsSpan(0, n * 43264), n);
-            Conv3Forward(_pool2Output.AsSpan(0, n * 43264), _conv3Output.AsSpan(0, n * 64896), n);
+            Norm2Forward(_inferenceB.AsSpan(0, n * 186624), _inferenceA.AsSpan(0, n * 186624), n);
+            Pool2Forward(_inferenceA.AsSpan(0, n * 186624), _inferenceB.AsSpan(0, n * 43264), n);
+            Conv3Forward(_inferenceB.AsSpan(0, n * 43264), _inferenceA.AsSpan(0, n * 64896), n);
             // relu3: fused into conv3, which writes max(0, ·)
-            Conv4Forward(_conv3Output.AsSpan(0, n * 64896), _conv4Output.AsSpan(0, n * 64896), n);
+            Conv4Forward(_inferenceA.AsSpan(0, n * 64896), _inferenceB.AsSpan(0, n * 64896), n);
             // relu4: fused into conv4, which writes max(0, ·)
-            Conv5Forward(_conv4Output.AsSpan(0, n * 64896), _conv5Output.AsSpan(0, n * 43264), n);
+            Conv5Forward(_inferenceB.AsSpan(0, n * 64896), _inferenceA.AsSpan(0, n * 43264), n);
             // relu5: fused into conv5, which writes max(0, ·)
-            Pool3Forward(_conv5Output.AsSpan(0, n * 43264), _pool3Output.AsSpan(0, n * 9216), n);
+            Pool3Forward(_inferenceA.AsSpan(0, n * 43264), _inferenceB.AsSpan(0, n * 9216), n);
             // flatten1: a view of its input
             // dropout1: the identity at inference
-            Fc1Forward(_pool3Output.AsSpan(0, n * 9216), _fc1Output.AsSpan(0, n * 4096), n);
+            Fc1Forward(_inferenceB.AsSpan(0, n * 9216), _inferenceA.AsSpan(0, n * 4096), n);
             // relu6: fused into fc1, which writes max(0, ·)
             // dropout2: the identity at inference
-            Fc2Forward(_fc1Output.AsSpan(0, n * 4096), _fc2Output.AsSpan(0, n * 4096), n);
+            Fc2Forward(_inferenceA.AsSpan(0, n * 4096), _inferenceB.AsSpan(0, n * 4096), n);
             // relu7: fused into fc2, which writes max(0, ·)
-            Fc3Forward(_fc2Output.AsSpan(0, n * 4096), _fc3Output.AsSpan(0, n * 1000), n);
-            Softmax1Forward(_fc3Output.AsSpan(0, n * 1000), _softmax1Output.AsSpan(0, n * 1000), n);
-            _softmax1Output.AsSpan(0, n * 1000).CopyTo(output);
+            Fc3Forward(_inferenceB.AsSpan(0, n * 4096), _inferenceA.AsSpan(0, n * 1000), n);
+            Softmax1Forward(_inferenceA.AsSpan(0, n * 1000), _inferenceB.AsSpan(0, n * 1000), n);
+            _inferenceB.AsSpan(0, n * 1000).CopyTo(output);
         }
 
         /// <summary>Training forward: dropout draws masks, and every activation backward needs is kept. Not thread-safe.</summary>
@@ -409,39 +411,40 @@ Activations per sample: 1,259,760 floats at inference; training keeps 7.8 MiB pe
         private void EnsureInferenceBuffers(int n)
         {
             if (n <= _inferenceCapacity) return;
-            _conv1Output = new float[n * 290400];
-            _norm1Output = new float[n * 290400];
-            _pool1Output = new float[n * 69984];
-            _conv2Output = new float[n * 186624];
-            _norm2Output = new float[n * 186624];
-            _pool2Output = new float[n * 43264];
-            _conv3Output = new float[n * 64896];
-            _conv4Output = new float[n * 64896];
-            _conv5Output = new float[n * 43264];
-            _pool3Output = new float[n * 9216];
-            _fc1Output = new float[n * 4096];
-            _fc2Output = new float[n * 4096];
-            _fc3Output = new float[n * 1000];
-            _softmax1Output = new float[n * 1000];
+            _inferenceA = new float[n * 290400];
+            _inferenceB = new float[n * 290400];
             _inferenceCapacity = n;
         }
 
         private void EnsureTrainingBuffers(int n)
         {
-            EnsureInferenceBuffers(n);
             if (n <= _trainingCapacity) return;
             _inputCopy = new float[n * 154587];
             _gradientA = new float[n * 290400];
             _gradientB = new float[n * 290400];
+            _conv1Output = new float[n * 290400];
+            _norm1Output = new float[n * 290400];
             _norm1Scale = new float[n * 290400];
+            _pool1Output = new float[n * 69984];
             _pool1Argmax = new int[n * 69984];
+            _conv2Output = new float[n * 186624];
+            _norm2Output = new float[n * 186624];
             _norm2Scale = new float[n * 186624];
+            _pool2Output = new float[n * 43264];
             _pool2Argmax = new int[n * 43264];
+            _conv3Output = new float[n * 64896];
+            _conv4Output = new float[n * 64896];
+            _conv5Output = new float[n * 43264];
+            _pool3Output = new float[n * 9216];
             _pool3Argmax = new int[n * 9216];
             _dropout1Output = new float[n * 9216];
             _dropout1Mask = new float[n * 9216];
+            _fc1Output = new float[n * 4096];
             _dropout2Output = new float[n * 4096];
             _dropout2Mask = new float[n * 4096];
+            _fc2Output = new float[n * 4096];
+            _fc3Output = new float[n * 1000];
+            _softmax1Output = new float[n * 1000];
             _trainingCapacity = n;
         }
 

@@ -165,6 +165,34 @@ public class StructuralTests
         Assert.Equal(0, KernelThreadAllocations.Of(Step));
     }
 
+    /// <summary>
+    /// Inference between ForwardTraining and Backward (evaluating mid-step, on other data and another batch size) leaves
+    /// what backward reads alone: inference writes its own two buffers, training keeps one per layer. Same bits.
+    /// </summary>
+    [Fact]
+    public void InferenceBetweenForwardTrainingAndBackward_LeavesTheGradientsUnchanged()
+    {
+        const int batch = 3;
+        var input = Input(batch * TinyAlexNet.InputLength, 5);
+        var other = Input(2 * TinyAlexNet.InputLength, 9);
+        var labels = new[] { 0, 4, 2 };
+        var output = new float[batch * TinyAlexNet.OutputLength];
+        var otherOutput = new float[2 * TinyAlexNet.OutputLength];
+
+        var plain = new TinyAlexNet(seed: 1);
+        plain.ForwardTraining(input, output, batch);
+        float plainLoss = plain.Backward(labels);
+
+        var interleaved = new TinyAlexNet(seed: 1);
+        interleaved.ForwardTraining(input, output, batch);
+        interleaved.Forward(other, otherOutput, 2);
+        float loss = interleaved.Backward(labels);
+
+        Assert.Equal(BitConverter.SingleToInt32Bits(plainLoss), BitConverter.SingleToInt32Bits(loss));
+        Assert.Equal(plain.Parameters.Gradients, interleaved.Parameters.Gradients);
+        Assert.Contains(plain.Parameters.Gradients, g => g != 0);
+    }
+
     [Fact]
     public void SameSeed_SameParameters_OtherSeed_OtherParameters()
     {
