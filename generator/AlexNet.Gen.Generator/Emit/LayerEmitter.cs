@@ -19,7 +19,7 @@ internal static class LayerEmitter
 
     public static void EmitFields(SourceWriter w, LayerPlan l)
     {
-        if (l.Kind == LayerKind.Flatten || l.FusedInto is not null) return;
+        if (!BufferPlan.OwnsOutput(l, training: true)) return; // Flatten, a fused ReLU: their output is another layer's
         w.Line($"private float[] {FieldName(l, "Output")} = global::System.Array.Empty<float>();");
         switch (l.Kind)
         {
