@@ -36,10 +36,10 @@ internal static class LayerEmitter
         }
     }
 
-    public static void EmitTrainingAllocations(SourceWriter w, LayerPlan l, string? trainingOnlyOutput)
+    public static void EmitTrainingAllocations(SourceWriter w, LayerPlan l, string? output)
     {
         long length = l.Output.Length;
-        if (trainingOnlyOutput is not null) w.Line($"{trainingOnlyOutput} = new float[n * {length}];");
+        if (output is not null) w.Line($"{output} = new float[n * {length}];");
         switch (l.Kind)
         {
             case LayerKind.Dropout:

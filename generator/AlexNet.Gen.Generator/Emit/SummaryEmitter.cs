@@ -64,7 +64,7 @@ internal static class SummaryEmitter
         long floats = plan.Input.Length;
         foreach (var l in plan.Layers)
         {
-            if (l.Kind != LayerKind.Flatten && l.FusedInto is null) floats += l.Output.Length;
+            if (BufferPlan.OwnsOutput(l, training: true)) floats += l.Output.Length;
             if (l.Kind == LayerKind.Dropout) floats += l.Output.Length; // mask
             if (l.Kind is LayerKind.LocalResponseNorm or LayerKind.TfLocalResponseNorm) floats += l.Output.Length; // scale
             if (l.Kind == LayerKind.MaxPool2d) floats += l.Output.Length; // argmax (int)
