@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using AlexNet.Gen.Parity.Support;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -20,6 +21,7 @@ public sealed class FashionAlexNetParityTests
     {
         var ours = new FashionAlexNetParity(seed: 28);
         var kinks = new KinkWatch();
+        kinks.Follow(ours, OurKinkLayers);
         using var torchNet = BuildTorch(null, kinks);
         var parity = new ModelParity(ours, torchNet) { Kinks = kinks };
         parity.CopyParametersToTorch();
@@ -31,6 +33,7 @@ public sealed class FashionAlexNetParityTests
     {
         var ours = new FashionAlexNetParity(seed: 29);
         var kinks = new KinkWatch();
+        kinks.Follow(ours, OurKinkLayers);
         using var torchNet = BuildTorch(null, kinks);
         var parity = new ModelParity(ours, torchNet) { Kinks = kinks };
         parity.CopyParametersToTorch();
@@ -42,6 +45,7 @@ public sealed class FashionAlexNetParityTests
     {
         var ours = new FashionAlexNetParity(seed: 30);
         var kinks = new KinkWatch();
+        kinks.Follow(ours, OurKinkLayers);
         using var torchNet = BuildTorch(null, kinks);
         var parity = new ModelParity(ours, torchNet) { Kinks = kinks };
         parity.CopyParametersToTorch();
@@ -62,6 +66,7 @@ public sealed class FashionAlexNetParityTests
         var ours = new FashionMnistSampleNet(seed: 34);
         var masks = new Tensor?[2];
         var kinks = new KinkWatch();
+        kinks.Follow(ours, OurKinkLayers);
         using var torchNet = BuildTorch(masks, kinks);
         var parity = new ModelParity(ours, torchNet)
         {
@@ -113,6 +118,13 @@ public sealed class FashionAlexNetParityTests
         net = masks is null ? net.Dropout(0) : net.Lambda(x => x * (masks[1] ?? throw new InvalidOperationException("mask 2 not set")));
         return net.Linear("fc2", 256, 256).Lambda(kinks.Relu("relu7")).Relu().Linear("fc3", 256, Classes).Build();
     }
+
+    /// <summary>Watched ReLU/max-pool → our layer that writes its output/input (ReLUs are fused, pools 1–2 follow LRN).</summary>
+    private static readonly Dictionary<string, string> OurKinkLayers = new()
+    {
+        ["relu1"] = "conv1", ["pool1"] = "norm1", ["relu2"] = "conv2", ["pool2"] = "norm2", ["relu3"] = "conv3",
+        ["relu4"] = "conv4", ["relu5"] = "conv5", ["pool3"] = "conv5", ["relu6"] = "fc1", ["relu7"] = "fc2",
+    };
 
     private static float[] Input() => TestData.Uniform(2828, Batch * 28 * 28, 0f, 1f);
 

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using AlexNet.Gen.Parity.Support;
 using TorchModule = TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>;
 
@@ -19,6 +20,7 @@ public sealed class MixedLayersParityTests
     {
         var ours = new MixedLayersNet(seed: 21);
         var kinks = new KinkWatch();
+        kinks.Follow(ours, OurKinkLayers);
         using var torchNet = BuildTorch(kinks);
         var parity = new ModelParity(ours, torchNet) { Kinks = kinks };
         parity.CopyParametersToTorch();
@@ -30,6 +32,7 @@ public sealed class MixedLayersParityTests
     {
         var ours = new MixedLayersNet(seed: 22);
         var kinks = new KinkWatch();
+        kinks.Follow(ours, OurKinkLayers);
         using var torchNet = BuildTorch(kinks);
         var parity = new ModelParity(ours, torchNet) { Kinks = kinks };
         parity.CopyParametersToTorch();
@@ -41,11 +44,15 @@ public sealed class MixedLayersParityTests
     {
         var ours = new MixedLayersNet(seed: 23);
         var kinks = new KinkWatch();
+        kinks.Follow(ours, OurKinkLayers);
         using var torchNet = BuildTorch(kinks);
         var parity = new ModelParity(ours, torchNet) { Kinks = kinks };
         parity.CopyParametersToTorch();
         parity.AssertSgdSteps(Input(), InputShape, Labels(), Steps, parameterTolerance: 1e-4, displacementTolerance: 1e-3);
     }
+
+    /// <summary>The watched ReLU → our layer that writes its output (it is fused into conv2).</summary>
+    private static readonly Dictionary<string, string> OurKinkLayers = new() { ["relu1"] = "conv2" };
 
     private static TorchModule BuildTorch(KinkWatch kinks) => new TorchNet()
         // SAME, 4×4 stride 2: 21 → 11 needs 3 rows (1 top, 2 bottom), 17 → 9 needs 3 columns (1 left, 2 right).

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using AlexNet.Gen.Parity.Support;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -73,6 +74,12 @@ public sealed class PaperAlexNetParityTests : IClassFixture<PaperAlexNetParityTe
             _heScaled = HeScaled(Ours.Parameters, seed: 2014);
             // Logits: Softmax is applied by the harness for the forward comparison; the loss takes the logits.
             var kinks = new KinkWatch();
+            // Watched ReLU/max-pool → our layer that writes its output/input (ReLUs are fused, pools 1–2 follow LRN).
+            kinks.Follow(Ours, new Dictionary<string, string>
+            {
+                ["relu1"] = "conv1", ["pool1"] = "norm1", ["relu2"] = "conv2", ["pool2"] = "norm2", ["relu3"] = "conv3",
+                ["relu4"] = "conv4", ["relu5"] = "conv5", ["pool3"] = "conv5", ["relu6"] = "fc1", ["relu7"] = "fc2",
+            });
             Torch = new TorchNet()
                 .Conv("conv1", 3, 96, 11, stride: 4)
                 .Lambda(kinks.Relu("relu1")).Relu()

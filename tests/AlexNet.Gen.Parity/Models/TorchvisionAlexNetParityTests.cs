@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using AlexNet.Gen.Checkpoints;
 using AlexNet.Gen.Parity.Support;
 using TorchSharp;
@@ -79,6 +80,13 @@ public sealed class TorchvisionAlexNetParityTests : IClassFixture<TorchvisionAle
             _initial = (float[])Ours.Parameters.Values.Clone();
             // Dropout(0) like ours (see ParityNetworks.cs); the module also runs in eval mode.
             var kinks = new KinkWatch();
+            // Watched ReLU/max-pool (torchvision's indices) → our layer that writes its output/input (ReLUs are fused).
+            kinks.Follow(Ours, new Dictionary<string, string>
+            {
+                ["features.1"] = "conv1", ["features.2"] = "conv1", ["features.4"] = "conv2", ["features.5"] = "conv2",
+                ["features.7"] = "conv3", ["features.9"] = "conv4", ["features.11"] = "conv5", ["features.12"] = "conv5",
+                ["classifier.2"] = "fc1", ["classifier.5"] = "fc2",
+            });
             Torch = new TorchvisionAlexNet(classes: 1000, dropout: 0, ScalarType.Float64) { Kinks = kinks };
             Torch.eval();
             Parity = new ModelParity(Ours, Torch, TorchvisionNames.Invert(TorchvisionNames.AlexNet)) { Kinks = kinks };

@@ -82,6 +82,7 @@ internal sealed class ModelParity
         int batch = (int)inputShape[0];
         var output = TestData.NaNs(batch * _ours.OutputLength);
         _ours.Forward(input, output, batch);
+        Kinks?.Clear(); // inference fills no per-layer buffers: nothing to follow
 
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -171,7 +172,8 @@ internal sealed class ModelParity
     /// <summary>Zeroes the gradients, runs forward, mean cross-entropy on the logits and backward; returns the loss.</summary>
     private double TorchTrainingStep(float[] input, long[] inputShape, int[] labels, string pass)
     {
-        Kinks?.BeginPass(pass);
+        // Our ForwardTraining on the same parameters and batch just ran: its buffers hold our side of each kink.
+        Kinks?.BeginPass(pass, follow: true);
         using var scope = torch.NewDisposeScope();
         foreach (var (_, p) in _module.named_parameters())
             p.grad?.zero_();

@@ -63,8 +63,9 @@ internal sealed class TorchvisionAlexNet : TorchModule
         foreach (var (name, child) in sequence.named_children())
         {
             // Every pool of this network is 3×3 stride 2.
-            if (child is TorchSharp.Modules.ReLU) Kinks.Relu(prefix + "." + name)(x).Dispose();
-            if (child is TorchSharp.Modules.MaxPool2d) Kinks.MaxPool(prefix + "." + name, 3, 2)(x).Dispose();
+            // The watcher returns its input, moved across a near-kink where it follows our side of it.
+            if (child is TorchSharp.Modules.ReLU) x = Kinks.Relu(prefix + "." + name)(x);
+            if (child is TorchSharp.Modules.MaxPool2d) x = Kinks.MaxPool(prefix + "." + name, 3, 2)(x);
             x = ((TorchModule)child).call(x);
         }
         return x.MoveToOuterDisposeScope();
