@@ -79,6 +79,26 @@ public class GemmTests
             yield return new object[] { width, ta, tb };
     }
 
+    /// <summary>
+    /// K slices of 19 (two 8-column register transposes and a 3-column tail in A's packing, at k offsets that are not
+    /// multiples of 8) over several full MR-row panels of a row-major A with padded rows.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BlockingCases))]
+    public void MatchesReferenceWithKSlicesOffTheTransposeBlocks(int width, bool transposeA, bool transposeB)
+    {
+        int savedK = Gemm.ForceBlockK;
+        try
+        {
+            Gemm.ForceBlockK = 19;
+            GemmTestScope.WithWidth(width, () => Check(transposeA, transposeB, 50, 40, 70, accumulate: false, pad: 3, seed: 13));
+        }
+        finally
+        {
+            Gemm.ForceBlockK = savedK;
+        }
+    }
+
     /// <summary>Tiny MC/KC/NC force several row, depth and column blocks (and their partial edges) on small inputs.</summary>
     [Theory]
     [MemberData(nameof(BlockingCases))]
