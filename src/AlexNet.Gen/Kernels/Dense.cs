@@ -8,7 +8,7 @@ namespace AlexNet.Gen.Kernels;
 /// <summary>
 /// Fully connected layer, weight [OutFeatures, InFeatures] as in PyTorch's nn.Linear: y = x·Wᵀ + b.
 /// Batch 1 streams the weight once with SIMD dot products (a GEMV split over output rows); larger batches
-/// run Yᵀ = W·Xᵀ with W read in place on the AVX2 path (Gemm.RowStreaming.cs) and the packed GEMM otherwise; the
+/// run Yᵀ = W·Xᵀ with W read in place on the AVX-512 and AVX2 paths (Gemm.RowStreaming.cs) and the packed GEMM otherwise; the
 /// backward pass uses the packed GEMM. Workspace slots: 0 and 1 (GEMM packing, or Yᵀ and the packed Xᵀ), see <see cref="Gemm"/>.
 /// </summary>
 public static class Dense

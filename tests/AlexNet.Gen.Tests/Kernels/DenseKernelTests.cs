@@ -103,15 +103,20 @@ public class DenseKernelTests
         public void Run<T>() where T : struct, IDenseConfig => FusedReluChecks.Dense<T>(batch);
     }
 
-    /// <summary>The row-streaming forward pass (AVX2 width) over several K slices, on one and two threads.</summary>
+    /// <summary>The row-streaming forward pass (AVX2 and AVX-512 widths: 6- and 12-row groups) over several K slices, on one and two threads.</summary>
     [Theory]
     [InlineData(8, 1)]
     [InlineData(8, 2)]
+    [InlineData(16, 1)]
     [InlineData(16, 2)]
     public void ForwardOverSeveralSlicesMatchesReference(int width, int threads)
     {
-        Assert.True(Gemm.RowSliceDepth(64, D5.InFeatures) < D5.InFeatures, "D5 should span several K slices at batch 64");
-        GemmTestScope.WithWidth(width, () => GemmTestScope.WithThreads(threads, () => Dispatch("D5", new ForwardCheck(64))));
+        GemmTestScope.WithWidth(width, () =>
+        {
+            Assert.True(Gemm.RowSliceDepth(64, D5.InFeatures) < D5.InFeatures, "D5 should span several K slices at batch 64");
+            Assert.True(Gemm.UsesRowStreaming(D5.OutFeatures, 64, D5.InFeatures), "D5 at batch 64 should stream W's rows");
+            GemmTestScope.WithThreads(threads, () => Dispatch("D5", new ForwardCheck(64)));
+        });
     }
 
     [Theory]
