@@ -15,8 +15,9 @@ namespace AlexNet.Gen.Parity.Support;
 /// moves a few gradient contributions and shows as a gradient mismatch of order 1e-3 that is not a bug (far more
 /// when near-ties are everywhere, as with nearly constant feature maps); failure messages
 /// list the closest calls so that case can be told apart. Insert <see cref="MaxPool"/>/<see cref="Relu"/> as
-/// pass-through lambdas in front of the watched layers. They return an alias of their input, not the input itself:
-/// TorchSharp's Sequential disposes each intermediate result after the next layer has run.
+/// pass-through lambdas in front of the watched layers and feed their result to the layer. They return an alias of their
+/// input, not the input itself (TorchSharp's Sequential disposes each intermediate result after the next layer has
+/// run), or, when following (below), the input plus a constant shift.
 /// </summary>
 /// <remarks>
 /// With <see cref="Follow"/>, the watchers also make the reference take our side of every kink it comes within
