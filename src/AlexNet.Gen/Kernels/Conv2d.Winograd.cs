@@ -90,6 +90,12 @@ public static partial class Conv2d
     /// <summary>Test switch: false keeps every 3×3 layer on F(2×2, 3×3).</summary>
     internal static bool Winograd4x4Enabled = true;
 
+    /// <summary>
+    /// Test switch: null pairs the 6×6 input transform's channels (two per Vector512, Conv2d.Winograd6.cs) where Vector512 is
+    /// in hardware; true or false forces it on (in software Vector512 on other machines) or off. The values are the same bits.
+    /// </summary>
+    internal static bool? PairedInputTransforms;
+
     /// <summary>Sizes of one Winograd plan: tiles per sample, samples per GEMM block, per-lane buffers.</summary>
     internal readonly struct WinogradPlan
     {
@@ -293,7 +299,7 @@ public static partial class Conv2d
         int* lanes = stackalloc int[16];
         Vector256<int>* index = stackalloc Vector256<int>[36];
         Vector256<float>* mask = stackalloc Vector256<float>[36];
-        Vector256<float>* scratch = stackalloc Vector256<float>[36];
+        Vector256<float>* scratch = stackalloc Vector256<float>[72]; // 36 Vector512 for the paired 6×6 transform
         var input = PatchOperands.Prepare(g, plan, plan.Patch, x, tiles, padded, patch, index, mask, lanes);
         int channels = g.InPerGroup;
         switch (operand)
@@ -334,6 +340,14 @@ public static partial class Conv2d
         public Vector256<float>* Col;
 
         public readonly void PrepareGathers(int t0) => In.PrepareGathers(t0);
+
+        public readonly bool Pairs => false;
+
+        public readonly void RunPair(in PatchSource source, int c, int t0)
+        {
+            Run(source, c, t0);
+            Run(source, c + 1, t0);
+        }
 
         /// <summary>V of tiles t0..t0+7 of input channel c.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -127,6 +127,14 @@ public static partial class Conv2d
 
         public readonly void PrepareGathers(int t0) => In.PrepareGathers(t0);
 
+        public readonly bool Pairs => false;
+
+        public readonly void RunPair(in PatchSource source, int c, int t0)
+        {
+            Run(source, c, t0);
+            Run(source, c + 1, t0);
+        }
+
         /// <summary>dM of tiles t0..t0+7 of output channel k.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Run(in PatchSource source, int k, int t0)

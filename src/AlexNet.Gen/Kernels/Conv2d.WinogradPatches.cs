@@ -177,6 +177,12 @@ public static partial class Conv2d
         void PrepareGathers(int t0);
 
         void Run(in PatchSource source, int channel, int t0);
+
+        /// <summary>Whether <see cref="RunPair"/> does two channels in one pass (the packed order then calls it).</summary>
+        bool Pairs { get; }
+
+        /// <summary>Channels c and c + 1 of tiles t0..t0+7 (non-gathering sources only): the same values as two <see cref="Run"/> calls.</summary>
+        void RunPair(in PatchSource source, int channel, int t0);
     }
 
     /// <summary>8-tile groups whose patch sources <see cref="ForEachTileGroup"/> computes together.</summary>
@@ -240,9 +246,16 @@ public static partial class Conv2d
                 // Packed: a panel row holds NR tiles of one channel; fill it whole before the next channel.
                 int step = Math.Max(8, Gemm.PanelWidth);
                 for (int p0 = c0; p0 < c1; p0 += step)
-                    for (int c = 0; c < channels; c++)
+                {
+                    int c = 0;
+                    if (body.Pairs)
+                        for (; c + 2 <= channels; c += 2)
+                            for (int t0 = p0; t0 < Math.Min(c1, p0 + step); t0 += 8)
+                                body.RunPair(sources[(t0 - c0) / 8], c, t0);
+                    for (; c < channels; c++)
                         for (int t0 = p0; t0 < Math.Min(c1, p0 + step); t0 += 8)
                             body.Run(sources[(t0 - c0) / 8], c, t0);
+                }
                 continue;
             }
             for (int t0 = c0; t0 < c1; t0 += 8)

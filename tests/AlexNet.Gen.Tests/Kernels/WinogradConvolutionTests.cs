@@ -143,6 +143,25 @@ public sealed class WinogradConvolutionTests : IDisposable
         public static int PadTop => 1; public static int PadLeft => 2; public static int Groups => 1; public static bool HasBias => true;
     }
 
+    /// <summary>5×5, 17 → 19 (odd: the paired input transform's last channel goes alone) on a 14×15 map whose tile groups
+    /// never gather, so the packed order runs the pairs in the forward pass (17 channels) and the input gradient (19).</summary>
+    private struct V4 : IConv2dConfig
+    {
+        public static int InChannels => 17; public static int InHeight => 14; public static int InWidth => 15;
+        public static int OutChannels => 19; public static int OutHeight => 14; public static int OutWidth => 15;
+        public static int KernelHeight => 5; public static int KernelWidth => 5; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 2; public static int PadLeft => 2; public static int Groups => 1; public static bool HasBias => true;
+    }
+
+    /// <summary>3×3, 17 → 19 on a 17×18 map: as <see cref="V4"/> for F(4×4, 3×3)'s 6×6 patches.</summary>
+    private struct W10 : IConv2dConfig
+    {
+        public static int InChannels => 17; public static int InHeight => 17; public static int InWidth => 18;
+        public static int OutChannels => 19; public static int OutHeight => 17; public static int OutWidth => 18;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => false;
+    }
+
     private interface ICheck
     {
         void Run<T>() where T : struct, IConv2dConfig;
@@ -164,6 +183,8 @@ public sealed class WinogradConvolutionTests : IDisposable
             case "V1": check.Run<V1>(); break;
             case "V2": check.Run<V2>(); break;
             case "V3": check.Run<V3>(); break;
+            case "V4": check.Run<V4>(); break;
+            case "W10": check.Run<W10>(); break;
             default: throw new ArgumentException($"unknown config {config}");
         }
     }
@@ -172,7 +193,7 @@ public sealed class WinogradConvolutionTests : IDisposable
     public static TheoryData<string, int, int, bool> Cases()
     {
         var data = new TheoryData<string, int, int, bool>();
-        foreach (string config in new[] { "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "V1", "V2", "V3" })
+        foreach (string config in new[] { "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10", "V1", "V2", "V3", "V4" })
             foreach (int batch in new[] { 4, 9 })
                 foreach (int width in new[] { 8, 16 })
                     foreach (bool tile4 in config[0] == 'W' && config != "W9" ? new[] { true, false } : new[] { false })
@@ -309,6 +330,57 @@ public sealed class WinogradConvolutionTests : IDisposable
     {
         WithTile4(true, () => Dispatch(config, new ThreadCheck(batch)));
         WithTile4(false, () => Dispatch(config, new ThreadCheck(batch)));
+    }
+
+    /// <summary>The 6×6 input transform two channels per Vector512 and one per Vector256 give the same bits (forced either
+    /// way, so in software Vector512 where the hardware has none).</summary>
+    [Theory]
+    [InlineData("W10", 5)]
+    [InlineData("W7", 4)]
+    [InlineData("V4", 5)]
+    [InlineData("V1", 4)]
+    public void PairedInputTransformGivesTheSameBits(string config, int batch)
+    {
+        bool? saved = Conv2d.PairedInputTransforms;
+        try
+        {
+            WithTile4(true, () => Dispatch(config, new SameBitsCheck(batch, on => Conv2d.PairedInputTransforms = on)));
+        }
+        finally
+        {
+            Conv2d.PairedInputTransforms = saved;
+        }
+    }
+
+    /// <summary>Forward, dX, dW and dB with a switch set false, then true: bitwise equal.</summary>
+    private sealed class SameBitsCheck(int batch, Action<bool> setSwitch) : ICheck
+    {
+        public void Run<T>() where T : struct, IConv2dConfig
+        {
+            var g = Conv2d.Geometry.Of<T>();
+            if (Avx2.IsSupported)
+                Assert.True(Conv2d.UsesWinograd(g, batch), $"{typeof(T).Name} should take the Winograd path");
+            var s = Conv2dShape.Of<T>();
+            float[] x = Ref.GemmRandom(batch * s.InSize, 17), w = Ref.GemmRandom(s.WeightSize, 18);
+            float[] b = Ref.GemmRandom(s.BiasSize, 19), dy = Ref.GemmRandom(batch * s.OutSize, 20);
+            (float[] Y, float[] Dx, float[] Dw, float[] Db) Compute(bool on)
+            {
+                setSwitch(on);
+                float[] y = new float[batch * s.OutSize], dx = new float[batch * s.InSize];
+                float[] dw = new float[s.WeightSize], db = new float[s.BiasSize];
+                var ws = new Workspace();
+                Conv2d.Forward<T>(x, w, b, y, batch, ws);
+                Conv2d.Backward<T>(x, w, dy, dx, dw, db, batch, ws);
+                return (y, dx, dw, db);
+            }
+            var off = Compute(false);
+            var on = Compute(true);
+            Assert.Contains(off.Y, v => v != 0);
+            GemmTestScope.AssertBitwiseEqual(off.Y, on.Y, typeof(T).Name + " forward");
+            GemmTestScope.AssertBitwiseEqual(off.Dx, on.Dx, typeof(T).Name + " dX");
+            GemmTestScope.AssertBitwiseEqual(off.Dw, on.Dw, typeof(T).Name + " dW");
+            GemmTestScope.AssertBitwiseEqual(off.Db, on.Db, typeof(T).Name + " dB");
+        }
     }
 
     private sealed class ThreadCheck(int batch) : ICheck
