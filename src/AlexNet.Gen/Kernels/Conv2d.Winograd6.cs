@@ -229,33 +229,43 @@ public static partial class Conv2d
         }
     }
 
-    /// <summary><see cref="InputTransform6(Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, float*, nint)"/>
-    /// on two channels' vectors at once (the same operations per lane).</summary>
+    /// <summary>Bᵀ·a for six vectors of two channels each: the operations of
+    /// <see cref="InputTransform6(Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, float*, nint)"/>, per lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) InputTransform6(
+        Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3, Vector512<float> a4, Vector512<float> a5)
+    {
+        Vector512<float> four = Vector512.Create(4f), five = Vector512.Create(5f), two = Vector512.Create(2f);
+        return (four * a0 - five * a2 + a4, (a3 + a4) - four * (a1 + a2), (a4 - a3) + four * (a1 - a2),
+            (a4 - a2) + two * (a3 - a1), (a4 - a2) - two * (a3 - a1), four * a1 - five * a3 + a5);
+    }
+
+    /// <summary>The same, each result stored whole at o + q·stride (the column pass's scratch).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void InputTransform6(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
         Vector512<float> a4, Vector512<float> a5, float* o, nint stride)
     {
-        Vector512<float> four = Vector512.Create(4f), five = Vector512.Create(5f), two = Vector512.Create(2f);
-        Vector512.Store(four * a0 - five * a2 + a4, o);
-        Vector512.Store((a3 + a4) - four * (a1 + a2), o + stride);
-        Vector512.Store((a4 - a3) + four * (a1 - a2), o + 2 * stride);
-        Vector512.Store((a4 - a2) + two * (a3 - a1), o + 3 * stride);
-        Vector512.Store((a4 - a2) - two * (a3 - a1), o + 4 * stride);
-        Vector512.Store(four * a1 - five * a3 + a5, o + 5 * stride);
+        var (r0, r1, r2, r3, r4, r5) = InputTransform6(a0, a1, a2, a3, a4, a5);
+        Vector512.Store(r0, o);
+        Vector512.Store(r1, o + stride);
+        Vector512.Store(r2, o + 2 * stride);
+        Vector512.Store(r3, o + 3 * stride);
+        Vector512.Store(r4, o + 4 * stride);
+        Vector512.Store(r5, o + 5 * stride);
     }
 
-    /// <summary>The same, storing each result's lower half (channel c) at lo and upper half (channel c + 1) at hi.</summary>
+    /// <summary>The same, each result's lower half (channel c) stored at lo + q·stride and upper half (c + 1) at hi + q·stride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void InputTransform6(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
         Vector512<float> a4, Vector512<float> a5, float* lo, float* hi, nint stride)
     {
-        Vector512<float> four = Vector512.Create(4f), five = Vector512.Create(5f), two = Vector512.Create(2f);
-        StoreHalves(four * a0 - five * a2 + a4, lo, hi);
-        StoreHalves((a3 + a4) - four * (a1 + a2), lo + stride, hi + stride);
-        StoreHalves((a4 - a3) + four * (a1 - a2), lo + 2 * stride, hi + 2 * stride);
-        StoreHalves((a4 - a2) + two * (a3 - a1), lo + 3 * stride, hi + 3 * stride);
-        StoreHalves((a4 - a2) - two * (a3 - a1), lo + 4 * stride, hi + 4 * stride);
-        StoreHalves(four * a1 - five * a3 + a5, lo + 5 * stride, hi + 5 * stride);
+        var (r0, r1, r2, r3, r4, r5) = InputTransform6(a0, a1, a2, a3, a4, a5);
+        StoreHalves(r0, lo, hi);
+        StoreHalves(r1, lo + stride, hi + stride);
+        StoreHalves(r2, lo + 2 * stride, hi + 2 * stride);
+        StoreHalves(r3, lo + 3 * stride, hi + 3 * stride);
+        StoreHalves(r4, lo + 4 * stride, hi + 4 * stride);
+        StoreHalves(r5, lo + 5 * stride, hi + 5 * stride);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
