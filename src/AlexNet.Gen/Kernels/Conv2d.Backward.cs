@@ -47,8 +47,7 @@ public static partial class Conv2d
         bool implicitWeights = !winogradWeights && UsesImplicitGemm(g);
         var implicitPlan = implicitWeights ? new ImplicitPlan(g) : default;
         var implicitSizes = implicitWeights ? new ImplicitGradientSizes(g, implicitPlan) : default;
-        // Samples per GEMM: from the shape and the chunk size only, so the weight-gradient sums never depend on threads.
-        int block = winogradWeights ? weightPlan.Block : implicitWeights ? 1 : Math.Min(g.BlockSamples, (batch + chunks - 1) / chunks);
+        int block = BackwardBlock(g, batch);
         int width = block * g.Pixels;
         // dW GEMM: [Cout/g × width]·[width × depth] (Winograd: [Cout/g × tiles]·[tiles × Cin/g]);
         // dX GEMM: [depth × Cout/g]·[Cout/g × width]. Scratch fits the larger.
@@ -70,7 +69,7 @@ public static partial class Conv2d
         // The input gradient of a 3×3 stride-1 layer is a Winograd convolution of the output gradient (no column gradients).
         bool winograd = wantInput && UsesWinograd(g, batch);
         var gradientGeometry = winograd ? InputGradientGeometry(g) : g;
-        var plan = winograd ? new WinogradPlan(gradientGeometry, block, ForwardTile(gradientGeometry)) : default;
+        var plan = winograd ? InputGradientPlan(g, batch) : default;
         int columnGradients = wantInput && !direct && !winograd ? g.Depth * width : 0;
         int gathered = block > 1 && !winogradWeights ? g.OutPerGroup * width : 0;
         int biasSize = g.HasBias ? g.OutChannels : 0;
@@ -144,6 +143,25 @@ public static partial class Conv2d
                     TensorPrimitives.Add(biasGradient, new ReadOnlySpan<float>(part + partialWeights, biasSize), biasGradient);
             }
         }
+    }
+
+    /// <summary>
+    /// Samples per GEMM block of the backward pass: from the shape and the chunk size only, so the weight-gradient sums
+    /// never depend on threads.
+    /// </summary>
+    private static int BackwardBlock(in Geometry g, int batch)
+    {
+        int chunks = Math.Min(batch, GradientChunks);
+        if (UsesWinogradWeightGradient(g, batch)) return new WinogradPlan(g, (batch + chunks - 1) / chunks).Block;
+        return UsesImplicitGemm(g) ? 1 : Math.Min(g.BlockSamples, (batch + chunks - 1) / chunks);
+    }
+
+    /// <summary>The plan of the input gradient's Winograd convolution (when <see cref="UsesWinograd(in Geometry, int)"/>).</summary>
+    internal static WinogradPlan InputGradientPlan(in Geometry g, int batch)
+    {
+        var gradientGeometry = InputGradientGeometry(g);
+        int block = BackwardBlock(g, batch);
+        return new WinogradPlan(gradientGeometry, block, ForwardTile(gradientGeometry, block));
     }
 
     private unsafe struct BackwardBody : IParallelBody

@@ -24,7 +24,8 @@ public static partial class Conv2d
     /// <summary>Test switch: false sends every convolution through im2col + GEMM.</summary>
     internal static bool WinogradEnabled = true;
 
-    /// <summary>Smallest batch for Winograd: the weight transform is paid per call, so batch 1 stays on im2col.</summary>
+    /// <summary>Smallest batch for the input gradient on Winograd: its weight transform is paid per call. The forward pass
+    /// keeps its transformed weights across calls (<see cref="PackedWinogradWeights"/>) and takes Winograd at any batch.</summary>
     internal const int WinogradMinBatch = 4;
 
     /// <summary>
@@ -57,6 +58,9 @@ public static partial class Conv2d
     /// </summary>
     internal static bool UsesWinograd(in Geometry g, int batch) => UsesWinograd(g, batch, WinogradMinChannels);
 
+    /// <summary>As <see cref="UsesWinograd(in Geometry, int)"/> for the forward pass, at any batch.</summary>
+    internal static bool UsesWinogradForward(in Geometry g) => UsesWinograd(g, WinogradMinBatch, WinogradMinChannels);
+
     /// <summary>As <see cref="UsesWinograd(in Geometry, int)"/> for the weight gradient (its own 3×3 channel threshold).</summary>
     internal static bool UsesWinogradWeightGradient(in Geometry g, int batch) => UsesWinograd(g, batch, WinogradWeightGradientMinChannels);
 
@@ -76,19 +80,24 @@ public static partial class Conv2d
 
     /// <summary>
     /// Output tile size m of the Winograd forward pass of <paramref name="g"/> (a layer's, or the input-gradient
-    /// convolution's): 4 (F(4×4, 3×3)) for a 3×3 kernel when its tiles take fewer multiplies than F(2×2, 3×3)'s (36 per
-    /// 4×4 tile against 16 per 2×2 tile: 1.36× fewer on 13×13 and 14×14 maps, 1.78× on 7×7, whose 2×2 tiles pad it to
-    /// 8×8 all the same), else 2. The weight gradient's plan keeps 2.
+    /// convolution's) over <paramref name="batchPerLane"/> samples a lane: 4 (F(4×4, 3×3)) for a 3×3 kernel when its
+    /// GEMMs run fewer multiply-adds per sample than F(2×2, 3×3)'s, counting the columns that pad a block's tiles to
+    /// whole panels, else 2. Over whole blocks that is 36 per 4×4 tile against 16 per 2×2 tile (1.36× fewer on 13×13
+    /// and 14×14 maps, 1.78× on 7×7); one 13×13 sample has 16 tiles of 4×4, which fill half a 32-column panel, against
+    /// 49 of 2×2 in two: 36·32 against 16·64, so batch 1 takes F(2×2, 3×3). The weight gradient's plan keeps 2.
     /// </summary>
-    internal static int ForwardTile(in Geometry g)
+    internal static int ForwardTile(in Geometry g, int batchPerLane)
     {
-        if (g.KernelHeight != 3 || !Winograd4x4Enabled) return 2;
-        long f4 = 36L * ((g.OutHeight + 3) / 4) * ((g.OutWidth + 3) / 4), f2 = 16L * ((g.OutHeight + 1) / 2) * ((g.OutWidth + 1) / 2);
-        return f4 < f2 ? 4 : 2;
+        if (g.KernelHeight != 3 || Winograd4x4 == false) return 2;
+        if (Winograd4x4 == true) return 4;
+        WinogradPlan f4 = new(g, batchPerLane, 4), f2 = new(g, batchPerLane, 2);
+        long columns4 = Gemm.PackedBWidth(f4.Block * f4.TilesPerSample), columns2 = Gemm.PackedBWidth(f2.Block * f2.TilesPerSample);
+        return 36 * columns4 * f2.Block < 16 * columns2 * f4.Block ? 4 : 2;
     }
 
-    /// <summary>Test switch: false keeps every 3×3 layer on F(2×2, 3×3).</summary>
-    internal static bool Winograd4x4Enabled = true;
+    /// <summary>Test switch: null chooses (<see cref="ForwardTile"/>); false keeps every 3×3 layer on F(2×2, 3×3), true puts
+    /// every one on F(4×4, 3×3).</summary>
+    internal static bool? Winograd4x4;
 
     /// <summary>
     /// Test switch: null pairs the 6×6 input transform's channels (two per Vector512, Conv2d.Winograd6.cs) where Vector512 is
@@ -118,7 +127,7 @@ public static partial class Conv2d
             int byTiles = (WinogradBlockTiles + TilesPerSample - 1) / TilesPerSample;
             Block = (int)Math.Max(1, Math.Min(Math.Min(byTiles, 16), Math.Min(byMemory, Math.Max(1, batchPerLane))));
             int tiles = Block * TilesPerSample;
-            TransformedTiles = checked(Elements * Gemm.PackedBSize(g.InPerGroup, tiles));
+            TransformedTiles = checked(Elements * TransformedPlane(g, tiles));
             // The input transform's padded copy of the block's input follows the transformed tiles.
             Transformed = checked(TransformedTiles + PaddedPatchesSize(g, this, Block));
             // + 8: the output transform's last loads overhang a row; then its tile rows (TileRows).
@@ -134,6 +143,14 @@ public static partial class Conv2d
     /// 128-channel 7×7 layer's forward and backward time).
     /// </summary>
     internal static int TransformedWeightPlane(in Geometry g) => checked(g.OutPerGroup * g.InPerGroup + 16);
+
+    /// <summary>
+    /// Floats from one packed V_ξ to the next: the packed Cin/g × tiles and one cache line more. Packed panels are whole
+    /// multiples of 32 floats, so at channel counts like 384 the 16 or 36 planes the input transform stores to in turn were
+    /// multiples of 4 KB apart, all in one L1 set (the transform had taken 12 % of a 384 → 256-channel 13×13 layer's
+    /// batch-1 time, as long as a third of its GEMMs).
+    /// </summary>
+    private static int TransformedPlane(in Geometry g, int tiles) => checked(Gemm.PackedBSize(g.InPerGroup, tiles) + 16);
 
     /// <summary>
     /// U_ξ[k, c] = (G·w_kc·Gᵀ)[ξ] for every group, laid out [group][ξ][Cout/g][Cin/g], each ξ's matrix
@@ -275,15 +292,37 @@ public static partial class Conv2d
         float* y, float* v, float* m, float* packA, int gemmLanes)
     {
         int tiles = count * plan.TilesPerSample, inG = g.InPerGroup, outG = g.OutPerGroup;
-        int vSize = Gemm.PackedBSize(inG, tiles), uPlane = TransformedWeightPlane(g);
-        float* padded = v + plan.TransformedTiles;
-        TransformInput(g, plan, x, tiles, v, vSize, padded);
+        int vSize = TransformedPlane(g, tiles), uPlane = TransformedWeightPlane(g);
+        TransformBlockInput(g, plan, x, tiles, v, 0, inG);
         for (int xi = 0; xi < plan.Elements; xi++)
             Gemm.MultiplyPrepacked(outG, tiles, inG, u + (nint)xi * uPlane, inG, v + (nint)xi * vSize,
                 m + (nint)xi * tiles, plan.Elements * tiles, false, packA, gemmLanes);
-        if (plan.Kernel == 5) TransformOutput5(g, plan, m, tiles, bias, y);
-        else if (plan.Tile == 4) TransformOutput4x4(g, plan, m, tiles, bias, y);
-        else TransformOutput(g, plan, m, tiles, bias, y);
+        TransformBlockOutput(g, plan, m, tiles, bias, y, 0, outG, TileRows(g, plan, m, tiles));
+    }
+
+    /// <summary>V of input channels [<paramref name="c0"/>, <paramref name="c1"/>) of a block's tiles, in the GEMMs' packed
+    /// layout at <paramref name="v"/> (its padded copy after the plan's TransformedTiles).</summary>
+    private static unsafe void TransformBlockInput(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int c0, int c1) =>
+        TransformInput(g, plan, x, tiles, v, TransformedPlane(g, tiles), v + plan.TransformedTiles, WeightOperand.None, c0, c1);
+
+    /// <summary>M_ξ = U_ξ · V_ξ for ξ in [<paramref name="xi0"/>, <paramref name="xi1"/>) on the calling thread, the U_ξ packed
+    /// whole (<see cref="PackedWinogradWeights"/>, <paramref name="packedU"/>: the group's first).</summary>
+    private static unsafe void BlockProducts(in Geometry g, in WinogradPlan plan, int tiles, float* packedU, float* v, float* m, int xi0, int xi1)
+    {
+        int inG = g.InPerGroup, outG = g.OutPerGroup, vSize = TransformedPlane(g, tiles), uSize = Gemm.PackedASize(outG, inG);
+        for (int xi = xi0; xi < xi1; xi++)
+            Gemm.MultiplyPacked(outG, tiles, inG, packedU + (nint)xi * uSize, v + (nint)xi * vSize, m + (nint)xi * tiles, plan.Elements * tiles, false);
+    }
+
+    /// <summary>Output channels [<paramref name="k0"/>, <paramref name="k1"/>) of a block from its products, through
+    /// <paramref name="rows"/> (<see cref="TileRowsSize"/> floats of scratch).</summary>
+    private static unsafe void TransformBlockOutput(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y,
+        int k0, int k1, float* rows)
+    {
+        float* mk = m + (nint)k0 * plan.Elements * tiles, yk = y + (nint)k0 * g.Pixels, bk = bias == null ? null : bias + k0;
+        if (plan.Kernel == 5) TransformOutput5(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
+        else if (plan.Tile == 4) TransformOutput4x4(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
+        else TransformOutput(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
     }
 
     /// <summary>
@@ -292,44 +331,45 @@ public static partial class Conv2d
     /// </summary>
     [SkipLocalsInit]
     private static unsafe void TransformInput(in Geometry g, in WinogradPlan plan, float* x, int tiles, float* v, int vSize,
-        float* padded, WeightOperand operand = WeightOperand.None)
+        float* padded, WeightOperand operand = WeightOperand.None, int c0 = 0, int c1 = -1)
     {
+        if (c1 < 0) c1 = g.InPerGroup;
         // Sized for the 6×6 patches of F(2×2, 5×5); the 4×4 ones use the first 16 entries.
         int* patch = stackalloc int[36];
         int* lanes = stackalloc int[16];
         Vector256<int>* index = stackalloc Vector256<int>[36];
         Vector256<float>* mask = stackalloc Vector256<float>[36];
         Vector256<float>* scratch = stackalloc Vector256<float>[72]; // 36 Vector512 for the paired 6×6 transform
-        var input = PatchOperands.Prepare(g, plan, plan.Patch, x, tiles, padded, patch, index, mask, lanes);
+        var input = PatchOperands.Prepare(g, plan, plan.Patch, x, tiles, padded, patch, index, mask, lanes, c0, c1);
         int channels = g.InPerGroup;
         switch (operand)
         {
             case WeightOperand.Plain:
-                TransformInput(plan, input, new PlainDestination(v, vSize, TileStride(tiles)), TileOrder.ChannelsOuter, scratch, tiles, channels);
+                TransformInput(plan, input, new PlainDestination(v, vSize, TileStride(tiles)), TileOrder.ChannelsOuter, scratch, tiles, channels, c0, c1);
                 break;
             case WeightOperand.Transposed:
                 float* blocks = stackalloc float[36 * TransposedDestination.ScratchPerElement];
                 TransformInput(plan, input, new TransposedDestination(v, blocks, plan.Elements, channels, tiles), TileOrder.ChannelPanels,
-                    scratch, tiles, channels);
+                    scratch, tiles, channels, c0, c1);
                 break;
             default:
-                TransformInput(plan, input, new PackedDestination(v, vSize, channels, tiles), TileOrder.Panels, scratch, tiles, channels);
+                TransformInput(plan, input, new PackedDestination(v, vSize, channels, tiles), TileOrder.Panels, scratch, tiles, channels, c0, c1);
                 break;
         }
     }
 
     private static unsafe void TransformInput<TOut>(in WinogradPlan plan, in PatchOperands input, TOut output, TileOrder order,
-        Vector256<float>* scratch, int tiles, int channels) where TOut : struct, ITransformDestination
+        Vector256<float>* scratch, int tiles, int channels, int c0, int c1) where TOut : struct, ITransformDestination
     {
         if (plan.Patch == 6)
         {
             var body = new InputTransform6x6<TOut> { In = input, Out = output, Scratch = scratch };
-            ForEachTileGroup(plan, tiles, channels, order, ref body);
+            ForEachTileGroup(plan, tiles, channels, order, ref body, c0, c1);
         }
         else
         {
             var body = new InputTransform4x4<TOut> { In = input, Out = output, Col = scratch };
-            ForEachTileGroup(plan, tiles, channels, order, ref body);
+            ForEachTileGroup(plan, tiles, channels, order, ref body, c0, c1);
         }
     }
 
@@ -403,16 +443,17 @@ public static partial class Conv2d
         }
     }
 
-    /// <summary>y[k, 2th + a, 2tw + b] = (Aᵀ·M·A)[a, b] + bias[k] for every tile and output channel of the group.</summary>
+    /// <summary>y[k, 2th + a, 2tw + b] = (Aᵀ·M·A)[a, b] + bias[k] for every tile and the first <paramref name="channels"/>
+    /// output channels at m, bias and y, through the tile <paramref name="rows"/>.</summary>
     [SkipLocalsInit]
-    private static unsafe void TransformOutput(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y)
+    private static unsafe void TransformOutput(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y,
+        int channels, float* rows)
     {
-        int outG = g.OutPerGroup, plane = tiles;
-        float* rows = TileRows(g, plan, m, tiles);
+        int plane = tiles;
         // Channel by channel: the GEMMs store M as [k][ξ][tile] (their rows Elements·tiles floats apart), so one channel's
         // products are one contiguous run (as 16 or 36 planes [ξ][k][tile] they were as many streams out of L3, more
         // than the prefetchers follow).
-        for (int k = 0; k < outG; k++)
+        for (int k = 0; k < channels; k++)
         {
             Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
             float* yk = y + (nint)k * g.Pixels;
@@ -485,62 +526,129 @@ public static partial class Conv2d
             }
     }
 
-    /// <summary>The forward pass on Winograd (see <see cref="UsesWinograd(in Geometry, int)"/>); parallel as the im2col path.</summary>
-    private static unsafe void WinogradForward(in Geometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+    /// <summary>
+    /// The forward pass on Winograd (see <see cref="UsesWinogradForward"/>) with the layer's packed transformed weights
+    /// (<see cref="PackedWinogradWeights"/>, cached under <paramref name="layer"/>). Batches that split evenly run whole
+    /// samples per lane, as the im2col path; others (batch 1) one block at a time, each of its three steps (input
+    /// transform, GEMMs, output transform) split over the threads by channel or by ξ.
+    /// </summary>
+    private static unsafe void WinogradForward(int layer, in Geometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, int batch, Workspace workspace)
     {
         bool perSample = SplitsSamples(batch);
-        int lanes = perSample ? StaticParallel.ThreadCount : 1;
-        var plan = new WinogradPlan(g, (batch + lanes - 1) / lanes, ForwardTile(g));
-        int gemmLanes = perSample ? 1 : Gemm.ChooseLanes(g.OutPerGroup, plan.Block * plan.TilesPerSample, g.InPerGroup);
-        int packA = gemmLanes * Gemm.PackASize(g.OutPerGroup, g.InPerGroup);
-        float[] weights = workspace.GetArray(Gemm.SlotWinogradWeights, plan.Weights);
+        int threads = StaticParallel.ThreadCount, lanes = perSample ? threads : 1;
+        var plan = ForwardPlan(g, batch);
+        float[] weights = PackedWinogradWeights(layer, g, plan, weight, workspace);
+        // A block split over the threads gives each its own tile rows for the output transform, after the products' own.
+        int rowsSize = TileRowsSize(plan.Block * plan.TilesPerSample, plan.Tile);
         float[] transformed = workspace.GetArray(Gemm.SlotWinogradInput, lanes * plan.Transformed);
-        float[] products = workspace.GetArray(Gemm.SlotWinogradProducts, lanes * plan.Products);
-        float[] packABuffer = workspace.GetArray(Gemm.SlotPackA, lanes * packA);
+        float[] products = workspace.GetArray(Gemm.SlotWinogradProducts, lanes * plan.Products + (perSample ? 0 : (threads - 1) * rowsSize));
         fixed (float* pIn = input)
-        fixed (float* pW = weight)
         fixed (float* pB = bias)
         fixed (float* pOut = output)
         fixed (float* pU = weights)
         fixed (float* pV = transformed)
         fixed (float* pM = products)
-        fixed (float* pPackA = packABuffer)
         {
-            TransformWeights(g, plan.Tile, pW, pU, flipped: false);
             var body = new WinogradBody
             {
                 G = g, Plan = plan, Input = pIn, Weights = pU, Bias = g.HasBias ? pB : null, Output = pOut, Batch = batch,
-                Lanes = lanes, GemmLanes = gemmLanes, Transformed = pV, Products = pM, PackA = pPackA, PackASize = packA,
+                Lanes = lanes, Transformed = pV, Products = pM,
             };
-            if (lanes > 1) StaticParallel.For(lanes, lanes, body);
-            else body.Run(0, 1);
+            if (perSample)
+            {
+                if (lanes > 1) StaticParallel.For(lanes, lanes, body);
+                else body.Run(0, 1);
+                return;
+            }
+            var step = new WinogradStepBody { G = g, Plan = plan, Parts = threads, V = pV, M = pM, RowsSize = rowsSize };
+            int groupWeights = plan.Elements * Gemm.PackedASize(g.OutPerGroup, g.InPerGroup);
+            for (int n = 0; n < batch; n += plan.Block)
+            {
+                step.Tiles = Math.Min(plan.Block, batch - n) * plan.TilesPerSample;
+                for (int group = 0; group < g.Groups; group++)
+                {
+                    step.X = pIn + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels;
+                    step.U = pU + (nint)group * groupWeights;
+                    step.Bias = g.HasBias ? pB + group * g.OutPerGroup : null;
+                    step.Y = pOut + (nint)n * g.OutputSize + (nint)group * g.OutPerGroup * g.Pixels;
+                    for (step.Step = 0; step.Step < 3; step.Step++) StaticParallel.For(threads, threads, step);
+                }
+            }
         }
     }
 
+    /// <summary>The plan of the Winograd forward pass at <paramref name="batch"/>: blocks of a lane's samples (all of them
+    /// when the batch does not split).</summary>
+    internal static WinogradPlan ForwardPlan(in Geometry g, int batch)
+    {
+        int perLane = SplitsSamples(batch) ? (batch + StaticParallel.ThreadCount - 1) / StaticParallel.ThreadCount : batch;
+        return new WinogradPlan(g, perLane, ForwardTile(g, perLane));
+    }
+
+    /// <summary>Whole samples per lane: each lane transforms, multiplies and transforms back its own blocks.</summary>
     private unsafe struct WinogradBody : IParallelBody
     {
         public Geometry G;
         public WinogradPlan Plan;
-        public float* Input, Weights, Bias, Output, Transformed, Products, PackA;
-        public int Batch, Lanes, GemmLanes, PackASize;
+        public float* Input, Weights, Bias, Output, Transformed, Products;
+        public int Batch, Lanes;
 
         public void Run(int start, int end)
         {
             Geometry g = G;
+            int groupWeights = Plan.Elements * Gemm.PackedASize(g.OutPerGroup, g.InPerGroup);
             for (int lane = start; lane < end; lane++)
             {
                 var (n0, n1) = StaticParallel.Partition(Batch, Lanes, lane);
                 float* v = Transformed + (nint)lane * Plan.Transformed;
                 float* m = Products + (nint)lane * Plan.Products;
-                float* packA = PackA + (nint)lane * PackASize;
                 for (int n = n0; n < n1; n += Plan.Block)
                 {
-                    int count = Math.Min(Plan.Block, n1 - n);
+                    int tiles = Math.Min(Plan.Block, n1 - n) * Plan.TilesPerSample;
                     for (int group = 0; group < g.Groups; group++)
-                        WinogradBlock(g, Plan, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, count,
-                            Weights + (nint)group * Plan.Elements * TransformedWeightPlane(g), Bias == null ? null : Bias + group * g.OutPerGroup,
-                            Output + (nint)n * g.OutputSize + (nint)group * g.OutPerGroup * g.Pixels, v, m, packA, GemmLanes);
+                    {
+                        float* y = Output + (nint)n * g.OutputSize + (nint)group * g.OutPerGroup * g.Pixels;
+                        TransformBlockInput(g, Plan, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, tiles, v, 0, g.InPerGroup);
+                        BlockProducts(g, Plan, tiles, Weights + (nint)group * groupWeights, v, m, 0, Plan.Elements);
+                        TransformBlockOutput(g, Plan, m, tiles, Bias == null ? null : Bias + group * g.OutPerGroup, y, 0, g.OutPerGroup,
+                            TileRows(g, Plan, m, tiles));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One step of one block and group split over <see cref="Parts"/> threads: 0 the input transform by input channel,
+    /// 1 the GEMMs by ξ, 2 the output transform by output channel (each part with tile rows of its own). Each value is
+    /// computed as on one thread.
+    /// </summary>
+    private unsafe struct WinogradStepBody : IParallelBody
+    {
+        public Geometry G;
+        public WinogradPlan Plan;
+        public float* X, U, Bias, Y, V, M;
+        public int Step, Parts, Tiles, RowsSize;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int part = start; part < end; part++)
+            {
+                switch (Step)
+                {
+                    case 0:
+                        var (c0, c1) = StaticParallel.Partition(G.InPerGroup, Parts, part);
+                        if (c1 > c0) TransformBlockInput(G, Plan, X, Tiles, V, c0, c1);
+                        break;
+                    case 1:
+                        var (xi0, xi1) = StaticParallel.Partition(Plan.Elements, Parts, part);
+                        BlockProducts(G, Plan, Tiles, U, V, M, xi0, xi1);
+                        break;
+                    default:
+                        var (k0, k1) = StaticParallel.Partition(G.OutPerGroup, Parts, part);
+                        if (k1 > k0) TransformBlockOutput(G, Plan, M, Tiles, Bias, Y, k0, k1, TileRows(G, Plan, M, Tiles) + (nint)part * RowsSize);
+                        break;
                 }
             }
         }

@@ -275,15 +275,14 @@ public static partial class Conv2d
         Vector256.Store(v.GetUpper(), hi);
     }
 
-    /// <summary>y[k, 2th + a, 2tw + b] = (Aᵀ·M·A)[a, b] + bias[k] over 6×6 tile products.</summary>
+    /// <summary>y[k, 2th + a, 2tw + b] = (Aᵀ·M·A)[a, b] + bias[k] over 6×6 tile products (as <see cref="TransformOutput"/>).</summary>
     [SkipLocalsInit]
-    private static unsafe void TransformOutput5(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y)
+    private static unsafe void TransformOutput5(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y,
+        int channels, float* rows)
     {
-        int outG = g.OutPerGroup;
         nint plane = tiles;
-        float* rows = TileRows(g, plan, m, tiles);
         // Channel by channel, each one contiguous run of its 36 product rows (see TransformOutput).
-        for (int k = 0; k < outG; k++)
+        for (int k = 0; k < channels; k++)
         {
             Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
             float* yk = y + (nint)k * g.Pixels;
@@ -317,19 +316,18 @@ public static partial class Conv2d
         Vector256<float> a3, Vector256<float> a4, Vector256<float> a5) =>
         (a0 + a1 + a2 + a3 + a4, (a1 - a2) + Vector256.Create(2f) * (a3 - a4) + a5);
 
-    /// <summary>y[k, 4th + a, 4tw + b] = (Aᵀ·M·A)[a, b] + bias[k] over 6×6 tile products (F(4×4, 3×3)).</summary>
+    /// <summary>y[k, 4th + a, 4tw + b] = (Aᵀ·M·A)[a, b] + bias[k] over 6×6 tile products (F(4×4, 3×3); as <see cref="TransformOutput"/>).</summary>
     [SkipLocalsInit]
-    private static unsafe void TransformOutput4x4(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y)
+    private static unsafe void TransformOutput4x4(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y,
+        int channels, float* rows)
     {
-        int outG = g.OutPerGroup;
         nint plane = tiles;
-        float* rows = TileRows(g, plan, m, tiles);
         int length = TileRowLength(tiles, 4);
         // Aᵀ along each of the six rows of M (4 × 6 vectors), kept on the stack: 24 vectors do not fit in registers.
         Vector256<float>* half = stackalloc Vector256<float>[24];
         Vector256<float>* column = stackalloc Vector256<float>[16];
         // Channel by channel, each one contiguous run of its 36 product rows (see TransformOutput).
-        for (int k = 0; k < outG; k++)
+        for (int k = 0; k < channels; k++)
         {
             Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
             float* yk = y + (nint)k * g.Pixels;

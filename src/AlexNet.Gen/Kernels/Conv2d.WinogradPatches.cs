@@ -50,9 +50,14 @@ public static partial class Conv2d
         /// elements (i·size + j) in a channel's copy. Scratch: size² patch offsets, gather indices and masks; 16 ints.
         /// </summary>
         public static PatchOperands Prepare(in Geometry g, in WinogradPlan plan, int size, float* x, int tiles, float* padded, int* patch,
-            Vector256<int>* index, Vector256<float>* mask, int* lanes)
+            Vector256<int>* index, Vector256<float>* mask, int* lanes) =>
+            Prepare(g, plan, size, x, tiles, padded, patch, index, mask, lanes, 0, g.InPerGroup);
+
+        /// <summary>As above, filling the padded copy of channels [<paramref name="c0"/>, <paramref name="c1"/>) only.</summary>
+        public static PatchOperands Prepare(in Geometry g, in WinogradPlan plan, int size, float* x, int tiles, float* padded, int* patch,
+            Vector256<int>* index, Vector256<float>* mask, int* lanes, int c0, int c1)
         {
-            FillPaddedPatches(g, plan, x, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded);
+            FillPaddedPatches(g, plan, x, (tiles + plan.TilesPerSample - 1) / plan.TilesPerSample, padded, c0, c1);
             for (int e = 0; e < size * size; e++) patch[e] = PatchSource.Offset(plan, e / size, e % size);
             return new PatchOperands
             {
@@ -81,7 +86,7 @@ public static partial class Conv2d
     /// the Fashion-MNIST sample's training time). Wider rows go through that line.
     /// </summary>
     [SkipLocalsInit]
-    private static unsafe void FillPaddedPatches(in Geometry g, in WinogradPlan plan, float* x, int samples, float* padded)
+    private static unsafe void FillPaddedPatches(in Geometry g, in WinogradPlan plan, float* x, int samples, float* padded, int c0, int c1)
     {
         int rows = PaddedRows(plan), length = PhaseLength(plan), pitch = plan.Tile * length;
         int left = g.PadLeft, width = Math.Min(g.InWidth, pitch - left);
@@ -101,7 +106,7 @@ public static partial class Conv2d
         }
         else new Span<float>(line, pitch).Clear();
         for (int s = 0; s < samples; s++)
-            for (int c = 0; c < g.InPerGroup; c++)
+            for (int c = c0; c < c1; c++)
             {
                 float* xc = x + (nint)s * g.InputSize + (nint)c * g.InPixels;
                 float* dst = padded + ((nint)s * g.InPerGroup + c) * rows * pitch;
@@ -203,13 +208,15 @@ public static partial class Conv2d
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/> over every channel and 8-tile group in the given <paramref name="order"/>. Groups that
-    /// gather keep 8 tiles outer (within a channel panel for <see cref="TileOrder.ChannelPanels"/>), so their indices are
-    /// set up once.
+    /// Runs <paramref name="body"/> over every channel (or channels [<paramref name="first"/>, <paramref name="end"/>) of
+    /// the <paramref name="channels"/> a sample has; end −1: all) and 8-tile group in the given <paramref name="order"/>.
+    /// Groups that gather keep 8 tiles outer (within a channel panel for <see cref="TileOrder.ChannelPanels"/>), so their
+    /// indices are set up once.
     /// </summary>
-    private static unsafe void ForEachTileGroup<TBody>(in WinogradPlan plan, int tiles, int channels, TileOrder order, ref TBody body)
-        where TBody : struct, ITileTransform
+    private static unsafe void ForEachTileGroup<TBody>(in WinogradPlan plan, int tiles, int channels, TileOrder order, ref TBody body,
+        int first = 0, int end = -1) where TBody : struct, ITileTransform
     {
+        if (end < 0) end = channels;
         PatchSource* sources = stackalloc PatchSource[SourceGroups];
         for (int c0 = 0; c0 < tiles; c0 += 8 * SourceGroups)
         {
@@ -225,18 +232,18 @@ public static partial class Conv2d
                 // A panel's channels for each 8 tiles in turn: the transposed destination's 8×8 blocks, each panel's
                 // rows of every element plane written as one sequential stream.
                 int width = Math.Max(8, Gemm.PanelWidth);
-                for (int p0 = 0; p0 < channels; p0 += width)
+                for (int p0 = first; p0 < end; p0 += width)
                     for (int t0 = c0; t0 < c1; t0 += 8)
                     {
                         PatchSource* source = sources + (t0 - c0) / 8;
                         if (source->Gathers) body.PrepareGathers(t0);
-                        for (int c = p0; c < Math.Min(channels, p0 + width); c++) body.Run(*source, c, t0);
+                        for (int c = p0; c < Math.Min(end, p0 + width); c++) body.Run(*source, c, t0);
                     }
                 continue;
             }
             if (order == TileOrder.ChannelsOuter && !gathers)
             {
-                for (int c = 0; c < channels; c++)
+                for (int c = first; c < end; c++)
                     for (int t0 = c0; t0 < c1; t0 += 8)
                         body.Run(sources[(t0 - c0) / 8], c, t0);
                 continue;
@@ -247,12 +254,12 @@ public static partial class Conv2d
                 int step = Math.Max(8, Gemm.PanelWidth);
                 for (int p0 = c0; p0 < c1; p0 += step)
                 {
-                    int c = 0;
+                    int c = first;
                     if (body.Pairs)
-                        for (; c + 2 <= channels; c += 2)
+                        for (; c + 2 <= end; c += 2)
                             for (int t0 = p0; t0 < Math.Min(c1, p0 + step); t0 += 8)
                                 body.RunPair(sources[(t0 - c0) / 8], c, t0);
-                    for (; c < channels; c++)
+                    for (; c < end; c++)
                         for (int t0 = p0; t0 < Math.Min(c1, p0 + step); t0 += 8)
                             body.Run(sources[(t0 - c0) / 8], c, t0);
                 }
@@ -262,7 +269,7 @@ public static partial class Conv2d
             {
                 PatchSource* source = sources + (t0 - c0) / 8;
                 if (source->Gathers) body.PrepareGathers(t0);
-                for (int c = 0; c < channels; c++) body.Run(*source, c, t0);
+                for (int c = first; c < end; c++) body.Run(*source, c, t0);
             }
         }
     }

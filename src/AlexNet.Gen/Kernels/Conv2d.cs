@@ -43,9 +43,9 @@ public static partial class Conv2d
         g.CheckBias(bias.Length, "bias");
         g.CheckOutput(output.Length, batch, "output");
         if (batch == 0) return;
-        if (UsesWinograd(g, batch))
+        if (UsesWinogradForward(g))
         {
-            WinogradForward(g, input, weight, bias, output, batch, workspace);
+            WinogradForward(LayerKey<T>.Value, g, input, weight, bias, output, batch, workspace);
             return;
         }
         if (UsesImplicitGemm(g))

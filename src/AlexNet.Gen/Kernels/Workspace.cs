@@ -10,6 +10,19 @@ namespace AlexNet.Gen.Kernels;
 public sealed class Workspace
 {
     private float[][] _slots = new float[8][];
+    private object?[] _caches = new object?[8];
+    private static int _cacheKeys;
+
+    /// <summary>A new key for <see cref="Cache"/> (one per layer configuration type, see Conv2d).</summary>
+    internal static int NewCacheKey() => System.Threading.Interlocked.Increment(ref _cacheKeys) - 1;
+
+    /// <summary>What a kernel keeps for one layer across calls (Winograd-transformed weights), by key.</summary>
+    internal ref object? Cache(int key)
+    {
+        if ((uint)key >= (uint)_caches.Length)
+            Array.Resize(ref _caches, Math.Max(key + 1, _caches.Length * 2));
+        return ref _caches[key];
+    }
 
     /// <summary>A buffer of at least <paramref name="length"/> floats for <paramref name="slot"/>; contents are unspecified.</summary>
     public Span<float> Get(int slot, int length)

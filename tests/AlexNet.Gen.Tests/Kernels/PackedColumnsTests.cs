@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using AlexNet.Gen.Kernels;
 using Ref = AlexNet.Gen.Tests.Reference.Reference;
 
@@ -139,6 +140,55 @@ public class PackedColumnsTests
                     GemmTestScope.AssertBitwiseEqual(expected, actual, $"prepacked GEMM, {threads} thread(s), accumulate {accumulate}");
                 }
         });
+    }
+
+    /// <summary>
+    /// A packed whole once (<see cref="Gemm.PackAWhole"/>, the layout of the cached Winograd weights) and read in place
+    /// gives the same bits as the GEMM that packs A block by block, overwriting and accumulating, across forced K slices
+    /// and row blocks, from a row-major A with padded rows; the packing writes nothing past its size.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 0, 0)]
+    [InlineData(8, 0, 0)]
+    [InlineData(16, 0, 0)]
+    [InlineData(1, 5, 13)]
+    [InlineData(8, 5, 13)]
+    [InlineData(16, 19, 13)]
+    [InlineData(16, 5, 25)]
+    public unsafe void WholePackedAGemmMatchesPackingGemmBitwise(int width, int forcedKc, int forcedMc)
+    {
+        const int m = 37, n = 101, k = 300, lda = k + 3;
+        float[] a = Ref.GemmRandom(m * lda, 71), b = Ref.GemmRandom(k * n, 72), c0 = Ref.GemmRandom(m * n, 73);
+        int savedM = Gemm.ForceBlockM;
+        try
+        {
+            Gemm.ForceBlockM = forcedMc;
+            WithBlocking(width, forcedKc, (nr, kc) =>
+            {
+                int paddedN = (n + nr - 1) / nr * nr;
+                var packedB = new float[k * paddedN];
+                for (int row = 0; row < k; row++)
+                    for (int j = 0; j < paddedN; j++)
+                        packedB[PackedIndex(row, j, k, n, nr, kc)] = j < n ? b[row * n + j] : 0f;
+                int size = Gemm.PackedASize(m, k);
+                var packedA = Enumerable.Repeat(float.NaN, size + 64).ToArray();
+                fixed (float* pa = a) fixed (float* pA = packedA) Gemm.PackAWhole(m, k, pa, lda, pA);
+                AssertUntouched(packedA, size, "whole packed A");
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    float[] expected = (float[])c0.Clone(), actual = (float[])c0.Clone();
+                    GemmTestScope.WithThreads(1, () =>
+                        Gemm.Multiply(false, false, m, n, k, a, lda, b, n, expected, n, accumulate, GemmTestScope.PoisonedWorkspace()));
+                    fixed (float* pA = packedA) fixed (float* pp = packedB) fixed (float* pc = actual)
+                        Gemm.MultiplyPacked(m, n, k, pA, pp, pc, n, accumulate);
+                    GemmTestScope.AssertBitwiseEqual(expected, actual, $"whole packed A, accumulate {accumulate}");
+                }
+            });
+        }
+        finally
+        {
+            Gemm.ForceBlockM = savedM;
+        }
     }
 
     /// <summary>Runs <paramref name="check"/>(NR, KC) at a forced SIMD width and, if given, a forced KC.</summary>

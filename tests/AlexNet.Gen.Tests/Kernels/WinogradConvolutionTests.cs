@@ -189,12 +189,13 @@ public sealed class WinogradConvolutionTests : IDisposable
         }
     }
 
-    /// <summary>Each config, batch and panel width; the 3×3 ones on F(4×4, 3×3) (true) and on F(2×2, 3×3).</summary>
+    /// <summary>Each config, batch and panel width; the 3×3 ones on F(4×4, 3×3) (true) and on F(2×2, 3×3). Batches 1 and 3
+    /// do not split into whole samples per thread: their forward pass splits each step of a block over the threads.</summary>
     public static TheoryData<string, int, int, bool> Cases()
     {
         var data = new TheoryData<string, int, int, bool>();
         foreach (string config in new[] { "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10", "V1", "V2", "V3", "V4" })
-            foreach (int batch in new[] { 4, 9 })
+            foreach (int batch in new[] { 1, 3, 4, 9 })
                 foreach (int width in new[] { 8, 16 })
                     foreach (bool tile4 in config[0] == 'W' && config != "W9" ? new[] { true, false } : new[] { false })
                         data.Add(config, batch, width, tile4);
@@ -219,23 +220,23 @@ public sealed class WinogradConvolutionTests : IDisposable
     {
         public void Run<T>() where T : struct, IConv2dConfig
         {
-            if (Avx2.IsSupported) Assert.True(Conv2d.UsesWinograd(Conv2d.Geometry.Of<WithFusedRelu<T>>(), batch));
+            if (Avx2.IsSupported) Assert.True(Conv2d.UsesWinogradForward(Conv2d.Geometry.Of<WithFusedRelu<T>>()));
             FusedReluChecks.Convolution<T>(batch);
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> with F(4×4, 3×3) on or off.</summary>
+    /// <summary>Runs <paramref name="action"/> with every 3×3 layer on F(4×4, 3×3) or on F(2×2, 3×3).</summary>
     private static void WithTile4(bool enabled, Action action)
     {
-        bool saved = Conv2d.Winograd4x4Enabled;
+        bool? saved = Conv2d.Winograd4x4;
         try
         {
-            Conv2d.Winograd4x4Enabled = enabled;
+            Conv2d.Winograd4x4 = enabled;
             action();
         }
         finally
         {
-            Conv2d.Winograd4x4Enabled = saved;
+            Conv2d.Winograd4x4 = saved;
         }
     }
 
@@ -245,12 +246,15 @@ public sealed class WinogradConvolutionTests : IDisposable
         public void Run<T>() where T : struct, IConv2dConfig
         {
             var g = Conv2d.Geometry.Of<T>();
+            // Below WinogradMinBatch only the forward pass (its weights kept across calls) takes Winograd.
+            bool backward = batch >= Conv2d.WinogradMinBatch;
             if (Avx2.IsSupported)
-                Assert.True(Conv2d.UsesWinograd(g, batch) && Conv2d.UsesWinogradWeightGradient(g, batch), $"{typeof(T).Name} should take the Winograd path");
+                Assert.True(Conv2d.UsesWinogradForward(g) && (!backward || Conv2d.UsesWinograd(g, batch) && Conv2d.UsesWinogradWeightGradient(g, batch)),
+                    $"{typeof(T).Name} should take the Winograd path");
             if (tile != 0)
             {
-                Assert.Equal(tile, Conv2d.ForwardTile(g));
-                Assert.Equal(tile, Conv2d.ForwardTile(Conv2d.InputGradientGeometry(g)));
+                Assert.Equal(tile, Conv2d.ForwardPlan(g, batch).Tile);
+                if (backward) Assert.Equal(tile, Conv2d.InputGradientPlan(g, batch).Tile);
             }
             var s = Conv2dShape.Of<T>();
             int seed = s.InSize + batch;
@@ -326,12 +330,79 @@ public sealed class WinogradConvolutionTests : IDisposable
     [InlineData("W5", 7)]
     [InlineData("W6", 3)]
     [InlineData("W7", 5)]
+    [InlineData("W7", 1)]
+    [InlineData("W10", 3)]
+    [InlineData("V4", 1)]
+    [InlineData("V2", 3)]
     public void ResultsAreIdenticalForOneAndTwoThreads(string config, int batch)
     {
         var threads = new SameBitsCheck(batch, (two, compute) => GemmTestScope.WithThreads(two ? 2 : 1, compute));
         WithTile4(true, () => Dispatch(config, threads));
         WithTile4(false, () => Dispatch(config, threads));
     }
+
+    /// <summary>
+    /// The forward pass keeps a layer's packed transformed weights across calls: the same weights build them once; a weight
+    /// changed in place (first element, last element), another tile size (batch 1 → 9) and another SIMD width rebuild
+    /// them. Every output matches the double reference and, bit for bit, a fresh workspace's.
+    /// </summary>
+    [Fact]
+    public void ForwardKeepsTransformedWeightsUntilTheyChange()
+    {
+        var s = Conv2dShape.Of<W1>();
+        float[] x = Ref.GemmRandom(9 * s.InSize, 21), w = Ref.GemmRandom(s.WeightSize, 22), b = Ref.GemmRandom(s.BiasSize, 23);
+        var ws = new Workspace();
+        int builds = 0;
+        float[] Run(int batch, Workspace workspace)
+        {
+            var y = new float[batch * s.OutSize];
+            Conv2d.Forward<W1>(x.AsSpan(0, batch * s.InSize), w, b, y, batch, workspace);
+            return y;
+        }
+        float[] Check(int batch, bool rebuilds, string what)
+        {
+            float[] y = Run(batch, ws);
+            double[] expected = Ref.Conv2dForward(s, Ref.GemmToDouble(x.AsSpan(0, batch * s.InSize)), Ref.GemmToDouble(w), Ref.GemmToDouble(b), batch);
+            Ref.GemmAssertClose(expected, y, 1e-4, what);
+            GemmTestScope.AssertBitwiseEqual(Run(batch, new Workspace()), y, what + " against a fresh workspace");
+            // Without AVX2 (the scalar test run) the layer stays on im2col and keeps nothing.
+            if (Avx2.IsSupported && rebuilds) builds++;
+            Assert.Equal(builds, Conv2d.PackedWinogradBuilds<W1>(ws));
+            return y;
+        }
+        GemmTestScope.WithWidth(16, () =>
+        {
+            Assert.Equal(2, Conv2d.ForwardPlan(Conv2d.Geometry.Of<W1>(), 1).Tile);
+            float[] first = Check(1, rebuilds: true, "first call");
+            GemmTestScope.AssertBitwiseEqual(first, Check(1, rebuilds: false, "same weights"), "same weights");
+            w[0] += 0.25f;
+            float[] changed = Check(1, rebuilds: true, "first weight changed in place");
+            Assert.Contains(Enumerable.Range(0, first.Length), i => first[i] != changed[i]);
+            w[^1] -= 0.5f;
+            Check(1, rebuilds: true, "last weight changed in place");
+            Check(1, rebuilds: false, "unchanged again");
+            Assert.Equal(4, Conv2d.ForwardPlan(Conv2d.Geometry.Of<W1>(), 9).Tile);
+            Check(9, rebuilds: true, "batch 9 on F(4×4, 3×3)");
+            Check(9, rebuilds: false, "batch 9 again");
+        });
+        GemmTestScope.WithWidth(8, () => Check(9, rebuilds: true, "Vector256 panels"));
+    }
+
+    /// <summary>
+    /// F(4×4, 3×3) or F(2×2, 3×3) by the GEMM columns a sample costs, padding to whole panels included (counted here by
+    /// hand): one 13×13 sample has 16 tiles of 4×4 (half a 32-column panel: 36·32 = 1,152) against 49 of 2×2 (two panels:
+    /// 16·64 = 1,024); with 16-column panels 36·16 = 576 wins. Blocks of 16 samples: 36·256 against 16·416 per 8 samples
+    /// (F(2×2)'s 392-tile blocks) on 13×13; 7×7, one sample: 4 tiles → 32 columns (1,152) against 16 → 32 (512).
+    /// </summary>
+    [Theory]
+    [InlineData(16, 13, 1, 2)]
+    [InlineData(8, 13, 1, 4)]
+    [InlineData(16, 13, 16, 4)]
+    [InlineData(16, 7, 1, 2)]
+    [InlineData(16, 7, 16, 4)]
+    public void ForwardTileCountsThePanelPadding(int width, int size, int perLane, int expected) =>
+        GemmTestScope.WithWidth(width, () =>
+            Assert.Equal(expected, Conv2d.ForwardTile(new Conv2d.Geometry(192, size, size, 384, size, size, 3, 3, 1, 1, 1, 1, 1, true), perLane)));
 
     /// <summary>The 6×6 input transform two channels per Vector512 and one per Vector256 give the same bits (forced either
     /// way, so in software Vector512 where the hardware has none).</summary>

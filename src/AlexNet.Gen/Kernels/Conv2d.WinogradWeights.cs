@@ -1,0 +1,127 @@
+using System;
+
+namespace AlexNet.Gen.Kernels;
+
+public static partial class Conv2d
+{
+    // A Winograd forward pass had transformed its weights (16 or 36 planes of Cout/g × Cin/g) on every call, and its GEMMs
+    // had packed each plane into micro-panels once per block and lane: at batch 1 that cost more than Winograd saved, so
+    // batch 1 stayed on im2col. Now each layer keeps its transformed weights, packed whole for the micro-kernel, in its
+    // model's workspace, with a copy of the weights they were made from. A call compares the weights with that copy
+    // (exact: a change made through any span or array is seen) and rebuilds only when they differ, so inference pays
+    // the transform once and training pays it once per step (the comparison stops at the first changed weight).
+
+    /// <summary>One layer's packed transformed weights and what they were made from.</summary>
+    private sealed class PackedWinogradCache
+    {
+        /// <summary>The weights the packed planes were made from.</summary>
+        public float[] Source = [];
+
+        /// <summary>[group][ξ] U_ξ packed whole (<see cref="Gemm.PackedASize"/>(Cout/g, Cin/g) floats each).</summary>
+        public float[] Packed = [];
+
+        /// <summary>The plan's tile size and the SIMD width and K slice depth of the packing (0: not built).</summary>
+        public int Tile, Width, SliceDepth;
+
+        /// <summary>Times built (for tests).</summary>
+        public int Builds;
+    }
+
+    /// <summary>A small integer per layer configuration type: the key of its cache in a workspace.</summary>
+    private static class LayerKey<T> where T : struct, IConv2dConfig
+    {
+        public static readonly int Value = Workspace.NewCacheKey();
+    }
+
+    /// <summary>For tests: how many times <paramref name="workspace"/> built layer <typeparamref name="T"/>'s packed transformed weights.</summary>
+    internal static int PackedWinogradBuilds<T>(Workspace workspace) where T : struct, IConv2dConfig =>
+        (workspace.Cache(LayerKey<T>.Value) as PackedWinogradCache)?.Builds ?? 0;
+
+    /// <summary>
+    /// The transformed weights of the layer keyed <paramref name="layer"/> for <paramref name="plan"/>, packed whole: U_ξ of
+    /// group gr at [(gr·Elements + ξ)·<see cref="Gemm.PackedASize"/>(Cout/g, Cin/g)]. Rebuilt when the weights, the tile
+    /// size or the GEMM's packing differ from the last call's.
+    /// </summary>
+    private static unsafe float[] PackedWinogradWeights(int layer, in Geometry g, in WinogradPlan plan, ReadOnlySpan<float> weight,
+        Workspace workspace)
+    {
+        ref object? slot = ref workspace.Cache(layer);
+        var cache = slot as PackedWinogradCache;
+        if (cache is null) slot = cache = new PackedWinogradCache();
+        int packedSize = Gemm.PackedASize(g.OutPerGroup, g.InPerGroup), size = checked(g.Groups * plan.Elements * packedSize);
+        int width = Gemm.VectorWidth, depth = Gemm.SliceDepth;
+        if (cache.Tile == plan.Tile && cache.Width == width && cache.SliceDepth == depth && cache.Packed.Length == size
+            && SameWeights(weight, cache.Source))
+            return cache.Packed;
+
+        cache.Tile = 0; // until complete: a failure part way must not leave a cache that looks valid
+        if (cache.Source.Length != weight.Length) cache.Source = GC.AllocateUninitializedArray<float>(weight.Length, pinned: true);
+        if (cache.Packed.Length != size) cache.Packed = GC.AllocateUninitializedArray<float>(size, pinned: true);
+        float[] planes = workspace.GetArray(Gemm.SlotWinogradWeights, plan.Weights);
+        fixed (float* pW = weight)
+        fixed (float* pU = planes)
+        fixed (float* pPacked = cache.Packed)
+        {
+            TransformWeights(g, plan.Tile, pW, pU, flipped: false);
+            var body = new PackWeightsBody
+            {
+                Planes = pU, Packed = pPacked, Rows = g.OutPerGroup, Columns = g.InPerGroup, Plane = TransformedWeightPlane(g),
+                PackedSize = packedSize,
+            };
+            int count = g.Groups * plan.Elements;
+            StaticParallel.For(count, body);
+        }
+        weight.CopyTo(cache.Source);
+        (cache.Tile, cache.Width, cache.SliceDepth) = (plan.Tile, width, depth);
+        cache.Builds++;
+        return cache.Packed;
+    }
+
+    /// <summary>Whether <paramref name="weight"/> equals <paramref name="source"/> bit for bit (NaNs included), compared on all
+    /// threads: a memory-bound read of both (a single thread had taken 15 % of a 384 → 256-channel layer's batch-1 time).</summary>
+    private static unsafe bool SameWeights(ReadOnlySpan<float> weight, float[] source)
+    {
+        if (weight.Length != source.Length) return false;
+        int parts = Math.Min(StaticParallel.ThreadCount, Math.Max(1, weight.Length / 65536));
+        int* differs = stackalloc int[parts];
+        fixed (float* pW = weight)
+        fixed (float* pS = source)
+        {
+            var body = new CompareBody { A = pW, B = pS, Length = weight.Length, Parts = parts, Differs = differs };
+            StaticParallel.For(parts, parts, body);
+        }
+        for (int i = 0; i < parts; i++)
+            if (differs[i] != 0) return false;
+        return true;
+    }
+
+    private unsafe struct CompareBody : IParallelBody
+    {
+        public float* A, B;
+        public int Length, Parts;
+        public int* Differs;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int part = start; part < end; part++)
+            {
+                var (i0, i1) = StaticParallel.Partition(Length, Parts, part);
+                // As integers: the same bits are the same weights (a float comparison would call NaN unequal to itself).
+                Differs[part] = new ReadOnlySpan<int>((int*)A + i0, i1 - i0).SequenceEqual(new ReadOnlySpan<int>((int*)B + i0, i1 - i0)) ? 0 : 1;
+            }
+        }
+    }
+
+    /// <summary>Packs transformed planes [first, end) (their [group][ξ] index) for the micro-kernel.</summary>
+    private unsafe struct PackWeightsBody : IParallelBody
+    {
+        public float* Planes, Packed;
+        public int Rows, Columns, Plane, PackedSize;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+                Gemm.PackAWhole(Rows, Columns, Planes + (nint)i * Plane, Columns, Packed + (nint)i * PackedSize);
+        }
+    }
+}
