@@ -84,6 +84,11 @@ public static partial class Conv2d
         float[] gatheredBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, Math.Max(1, lanes * gathered));
         float[] partialBuffer = workspace.GetArray(Gemm.SlotPartials, Math.Max(1, (chunks - 1) * partialSize));
         float[] transformedWeights = workspace.GetArray(Gemm.SlotWinogradWeights, Math.Max(1, plan.Weights));
+        // The flipped transformed weights packed once for every lane and block where they stay near L2's size; larger ones
+        // are packed per GEMM into L2 (packed whole, torchvision's 10.6 MB conv3 planes made its backward pass 2–8 % slower
+        // from L3, while the compact net's 0.3–1.2 MB ones made theirs 5–10 % faster).
+        bool packWhole = winograd && PackedTransformedWeightsSize(gradientGeometry, plan) <= WholePackedWeightsLimit;
+        float[] packedWeights = workspace.GetArray(Gemm.SlotWinogradPackedWeights, packWhole ? PackedTransformedWeightsSize(gradientGeometry, plan) : 1);
         float[] winogradInput = workspace.GetArray(Gemm.SlotWinogradInput, Math.Max(1, lanes * plan.Transformed));
         float[] winogradProducts = workspace.GetArray(Gemm.SlotWinogradProducts, Math.Max(1, lanes * plan.Products));
         float[] weightInput = workspace.GetArray(Gemm.SlotWeightGradientInput, Math.Max(1, lanes * weightSizes.Input));
@@ -106,6 +111,7 @@ public static partial class Conv2d
         fixed (float* pGathered = gatheredBuffer)
         fixed (float* pPartials = partialBuffer)
         fixed (float* pU = transformedWeights)
+        fixed (float* pPackedU = packedWeights)
         fixed (float* pV = winogradInput)
         fixed (float* pM = winogradProducts)
         fixed (float* pWv = weightInput)
@@ -116,6 +122,7 @@ public static partial class Conv2d
         {
             if (implicitWeights) ImplicitRows(g, implicitPlan, (int*)pIr, implicitSizes.DepthRows);
             if (winograd) TransformWeights(gradientGeometry, plan.Tile, pW, pU, flipped: true);
+            if (packWhole) PackTransformedWeights(gradientGeometry, plan, pU, pPackedU);
             var body = new BackwardBody
             {
                 G = g, Input = pIn, Weight = pW, OutputGradient = pDy, InputGradient = wantInput ? pDx : null,
@@ -123,7 +130,7 @@ public static partial class Conv2d
                 Batch = batch, Chunks = chunks, Lanes = lanes, Block = block, WeightLanes = weightLanes, InputLanes = inputLanes,
                 Columns = pCols, ColumnsSize = columns, Staging = pStaging, StagingSize = staging, ColumnGradients = pDcols, ColumnGradientsSize = columnGradients,
                 Gathered = pGathered, GatheredSize = gathered, Winograd = winograd, GradientGeometry = gradientGeometry, Plan = plan,
-                WinogradWeights = pU, WinogradInput = pV, WinogradProducts = pM,
+                WinogradWeights = packWhole ? pPackedU : pU, PackedWinogradWeights = packWhole, WinogradInput = pV, WinogradProducts = pM,
                 WinogradWeightGradient = winogradWeights, WeightPlan = weightPlan, WeightSizes = weightSizes,
                 WeightInput = pWv, WeightOutputGradient = pWm, WeightSums = pWu,
                 ImplicitWeightGradient = implicitWeights, ImplicitPlan = implicitPlan, ImplicitSizes = implicitSizes,
@@ -173,6 +180,7 @@ public static partial class Conv2d
         public Geometry GradientGeometry;
         public WinogradPlan Plan;
         public float* WinogradWeights, WinogradInput, WinogradProducts;
+        public bool PackedWinogradWeights;
         public bool WinogradWeightGradient;
         public WinogradPlan WeightPlan;
         public WeightGradientSizes WeightSizes;
@@ -289,14 +297,16 @@ public static partial class Conv2d
             Geometry g = G, gt = GradientGeometry;
             float* v = WinogradInput + (nint)lane * Plan.Transformed;
             float* m = WinogradProducts + (nint)lane * Plan.Products;
-            float* packA = PackA + (nint)lane * PackASize;
-            float* u = WinogradWeights + (nint)group * Plan.Elements * TransformedWeightPlane(gt);
+            // Winograd's batch (≥ WinogradMinBatch) gives every thread its own chunks, so InputLanes is 1 here.
+            float* packA = PackedWinogradWeights ? null : PackA + (nint)lane * PackASize;
+            float* u = WinogradWeights + (nint)group * Plan.Elements
+                * (PackedWinogradWeights ? Gemm.PackedASize(gt.OutPerGroup, gt.InPerGroup) : TransformedWeightPlane(gt));
             for (int i = 0; i < count; i += Plan.Block)
             {
                 int samples = Math.Min(Plan.Block, count - i);
                 float* dy = OutputGradient + (nint)(n + i) * g.OutputSize + (nint)group * g.OutPerGroup * g.Pixels;
                 float* dx = InputGradient + (nint)(n + i) * g.InputSize + (nint)group * g.InPerGroup * g.InPixels;
-                WinogradBlock(gt, Plan, dy, samples, u, null, dx, v, m, packA, InputLanes);
+                WinogradBlock(gt, Plan, dy, samples, u, null, dx, v, m, packA);
             }
         }
     }

@@ -283,21 +283,20 @@ public static partial class Conv2d
     private static int TapOffset(int i, int j, bool flipped) => flipped ? (2 - i) * 3 + (2 - j) : i * 3 + j;
 
     /// <summary>
-    /// y = conv(x) + bias for <paramref name="count"/> samples of one group: x and y point at the group's first channel
-    /// of the first sample (samples g.InputSize / g.OutputSize floats apart), u at the group's 16 (6×6 tiles: 36)
-    /// transformed weight matrices. <paramref name="v"/> and <paramref name="m"/> hold the plan's Transformed and Products
-    /// floats; the products are laid out [k][ξ][tile].
+    /// y = conv(x) + bias for <paramref name="count"/> samples of one group on the calling thread: x and y point at the
+    /// group's first channel of the first sample (samples g.InputSize / g.OutputSize floats apart), packedU at the group's
+    /// 16 (6×6 tiles: 36) transformed weight matrices packed whole (<see cref="PackTransformedWeights"/>), or with
+    /// <paramref name="packA"/> (<see cref="Gemm.PackASize"/> floats) at the group's first plane of <see cref="TransformWeights"/>,
+    /// packed by the GEMMs as they go. <paramref name="v"/> and <paramref name="m"/> hold the plan's Transformed and
+    /// Products floats; the products are laid out [k][ξ][tile].
     /// </summary>
-    internal static unsafe void WinogradBlock(in Geometry g, in WinogradPlan plan, float* x, int count, float* u, float* bias,
-        float* y, float* v, float* m, float* packA, int gemmLanes)
+    internal static unsafe void WinogradBlock(in Geometry g, in WinogradPlan plan, float* x, int count, float* packedU, float* bias,
+        float* y, float* v, float* m, float* packA = null)
     {
-        int tiles = count * plan.TilesPerSample, inG = g.InPerGroup, outG = g.OutPerGroup;
-        int vSize = TransformedPlane(g, tiles), uPlane = TransformedWeightPlane(g);
-        TransformBlockInput(g, plan, x, tiles, v, 0, inG);
-        for (int xi = 0; xi < plan.Elements; xi++)
-            Gemm.MultiplyPrepacked(outG, tiles, inG, u + (nint)xi * uPlane, inG, v + (nint)xi * vSize,
-                m + (nint)xi * tiles, plan.Elements * tiles, false, packA, gemmLanes);
-        TransformBlockOutput(g, plan, m, tiles, bias, y, 0, outG, TileRows(g, plan, m, tiles));
+        int tiles = count * plan.TilesPerSample;
+        TransformBlockInput(g, plan, x, tiles, v, 0, g.InPerGroup);
+        BlockProducts(g, plan, tiles, packedU, v, m, 0, plan.Elements, packA);
+        TransformBlockOutput(g, plan, m, tiles, bias, y, 0, g.OutPerGroup, TileRows(g, plan, m, tiles));
     }
 
     /// <summary>V of input channels [<paramref name="c0"/>, <paramref name="c1"/>) of a block's tiles, in the GEMMs' packed
@@ -306,12 +305,19 @@ public static partial class Conv2d
         TransformInput(g, plan, x, tiles, v, TransformedPlane(g, tiles), v + plan.TransformedTiles, WeightOperand.None, c0, c1);
 
     /// <summary>M_ξ = U_ξ · V_ξ for ξ in [<paramref name="xi0"/>, <paramref name="xi1"/>) on the calling thread, the U_ξ packed
-    /// whole (<see cref="PackedWinogradWeights"/>, <paramref name="packedU"/>: the group's first).</summary>
-    private static unsafe void BlockProducts(in Geometry g, in WinogradPlan plan, int tiles, float* packedU, float* v, float* m, int xi0, int xi1)
+    /// whole (<see cref="PackTransformedWeights"/>, <paramref name="packedU"/>: the group's first), or planes packed per GEMM
+    /// into <paramref name="packA"/>.</summary>
+    private static unsafe void BlockProducts(in Geometry g, in WinogradPlan plan, int tiles, float* packedU, float* v, float* m, int xi0, int xi1,
+        float* packA = null)
     {
-        int inG = g.InPerGroup, outG = g.OutPerGroup, vSize = TransformedPlane(g, tiles), uSize = Gemm.PackedASize(outG, inG);
+        int inG = g.InPerGroup, outG = g.OutPerGroup, vSize = TransformedPlane(g, tiles);
+        int uSize = packA == null ? Gemm.PackedASize(outG, inG) : TransformedWeightPlane(g);
         for (int xi = xi0; xi < xi1; xi++)
-            Gemm.MultiplyPacked(outG, tiles, inG, packedU + (nint)xi * uSize, v + (nint)xi * vSize, m + (nint)xi * tiles, plan.Elements * tiles, false);
+        {
+            float* u = packedU + (nint)xi * uSize, vx = v + (nint)xi * vSize, mx = m + (nint)xi * tiles;
+            if (packA == null) Gemm.MultiplyPacked(outG, tiles, inG, u, vx, mx, plan.Elements * tiles, false);
+            else Gemm.MultiplyPrepacked(outG, tiles, inG, u, inG, vx, mx, plan.Elements * tiles, false, packA, 1);
+        }
     }
 
     /// <summary>Output channels [<paramref name="k0"/>, <paramref name="k1"/>) of a block from its products, through
@@ -604,17 +610,10 @@ public static partial class Conv2d
                 float* v = Transformed + (nint)lane * Plan.Transformed;
                 float* m = Products + (nint)lane * Plan.Products;
                 for (int n = n0; n < n1; n += Plan.Block)
-                {
-                    int tiles = Math.Min(Plan.Block, n1 - n) * Plan.TilesPerSample;
                     for (int group = 0; group < g.Groups; group++)
-                    {
-                        float* y = Output + (nint)n * g.OutputSize + (nint)group * g.OutPerGroup * g.Pixels;
-                        TransformBlockInput(g, Plan, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, tiles, v, 0, g.InPerGroup);
-                        BlockProducts(g, Plan, tiles, Weights + (nint)group * groupWeights, v, m, 0, Plan.Elements);
-                        TransformBlockOutput(g, Plan, m, tiles, Bias == null ? null : Bias + group * g.OutPerGroup, y, 0, g.OutPerGroup,
-                            TileRows(g, Plan, m, tiles));
-                    }
-                }
+                        WinogradBlock(g, Plan, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, Math.Min(Plan.Block, n1 - n),
+                            Weights + (nint)group * groupWeights, Bias == null ? null : Bias + group * g.OutPerGroup,
+                            Output + (nint)n * g.OutputSize + (nint)group * g.OutPerGroup * g.Pixels, v, m);
             }
         }
     }

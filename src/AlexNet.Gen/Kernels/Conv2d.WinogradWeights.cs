@@ -48,7 +48,7 @@ public static partial class Conv2d
         ref object? slot = ref workspace.Cache(layer);
         var cache = slot as PackedWinogradCache;
         if (cache is null) slot = cache = new PackedWinogradCache();
-        int packedSize = Gemm.PackedASize(g.OutPerGroup, g.InPerGroup), size = checked(g.Groups * plan.Elements * packedSize);
+        int size = PackedTransformedWeightsSize(g, plan);
         int width = Gemm.VectorWidth, depth = Gemm.SliceDepth;
         if (cache.Tile == plan.Tile && cache.Width == width && cache.SliceDepth == depth && cache.Packed.Length == size
             && SameWeights(weight, cache.Source))
@@ -63,13 +63,7 @@ public static partial class Conv2d
         fixed (float* pPacked = cache.Packed)
         {
             TransformWeights(g, plan.Tile, pW, pU, flipped: false);
-            var body = new PackWeightsBody
-            {
-                Planes = pU, Packed = pPacked, Rows = g.OutPerGroup, Columns = g.InPerGroup, Plane = TransformedWeightPlane(g),
-                PackedSize = packedSize,
-            };
-            int count = g.Groups * plan.Elements;
-            StaticParallel.For(count, body);
+            PackTransformedWeights(g, plan, pU, pPacked);
         }
         weight.CopyTo(cache.Source);
         (cache.Tile, cache.Width, cache.SliceDepth) = (plan.Tile, width, depth);
@@ -110,6 +104,25 @@ public static partial class Conv2d
                 Differs[part] = new ReadOnlySpan<int>((int*)A + i0, i1 - i0).SequenceEqual(new ReadOnlySpan<int>((int*)B + i0, i1 - i0)) ? 0 : 1;
             }
         }
+    }
+
+    /// <summary>Largest packed transformed weights (floats) the input gradient packs whole instead of per GEMM (Conv2d.Backward.cs).</summary>
+    internal static int WholePackedWeightsLimit = 512 * 1024;
+
+    /// <summary>Floats of <paramref name="g"/>'s transformed weights packed whole (<see cref="PackTransformedWeights"/>).</summary>
+    internal static int PackedTransformedWeightsSize(in Geometry g, in WinogradPlan plan) =>
+        checked(g.Groups * plan.Elements * Gemm.PackedASize(g.OutPerGroup, g.InPerGroup));
+
+    /// <summary>The transformed planes (<see cref="TransformWeights"/>' layout) packed whole for the micro-kernel, on all
+    /// threads: U_ξ of group gr at [(gr·Elements + ξ)·<see cref="Gemm.PackedASize"/>(Cout/g, Cin/g)].</summary>
+    internal static unsafe void PackTransformedWeights(in Geometry g, in WinogradPlan plan, float* planes, float* packed)
+    {
+        var body = new PackWeightsBody
+        {
+            Planes = planes, Packed = packed, Rows = g.OutPerGroup, Columns = g.InPerGroup, Plane = TransformedWeightPlane(g),
+            PackedSize = Gemm.PackedASize(g.OutPerGroup, g.InPerGroup),
+        };
+        StaticParallel.For(g.Groups * plan.Elements, body);
     }
 
     /// <summary>Packs transformed planes [first, end) (their [group][ξ] index) for the micro-kernel.</summary>

@@ -20,7 +20,8 @@ namespace AlexNet.Gen.Kernels;
 /// <item>5 — a blocked convolution's output (forward) or gathered output gradients (backward), one per lane
 /// (<see cref="SlotBlockMatrix"/>).</item>
 /// <item>6 — staging rows of the convolutions' packed im2col, one per lane (<see cref="SlotStaging"/>).</item>
-/// <item>7 — a Winograd convolution's transformed weights (<see cref="SlotWinogradWeights"/>).</item>
+/// <item>7 — a Winograd convolution's transformed weights (<see cref="SlotWinogradWeights"/>); 16 — the input gradient's,
+/// packed whole for the micro-kernel (<see cref="SlotWinogradPackedWeights"/>).</item>
 /// <item>8, 9 — its transformed input tiles and tile products, one per lane (<see cref="SlotWinogradInput"/>,
 /// <see cref="SlotWinogradProducts"/>).</item>
 /// <item>10, 11, 12 — a Winograd weight gradient's transformed input, transformed output gradients and per-chunk sums,
@@ -52,6 +53,7 @@ public static partial class Gemm
     internal const int SlotImplicitRows = 13;
     internal const int SlotImplicitSums = 14;
     internal const int SlotImplicitTile = 15;
+    internal const int SlotWinogradPackedWeights = 16;
 
     /// <summary>Multiply-adds below which a GEMM stays on one thread (a fork/join costs tens of microseconds).</summary>
     internal const long ParallelThreshold = 1L << 20;

@@ -425,6 +425,32 @@ public sealed class WinogradConvolutionTests : IDisposable
         }
     }
 
+    /// <summary>The input gradient's flipped transformed weights packed whole once or packed by each GEMM as it goes (over
+    /// <see cref="Conv2d.WholePackedWeightsLimit"/>) give the same bits.</summary>
+    [Theory]
+    [InlineData("W1", 5)]
+    [InlineData("W3", 6)]
+    [InlineData("V1", 4)]
+    [InlineData("W10", 5)]
+    public void InputGradientWeightsPackedWholeOrPerGemmGiveTheSameBits(string config, int batch)
+    {
+        int saved = Conv2d.WholePackedWeightsLimit;
+        try
+        {
+            var packing = new SameBitsCheck(batch, (whole, compute) =>
+            {
+                Conv2d.WholePackedWeightsLimit = whole ? int.MaxValue : 0;
+                compute();
+            }, expectWinograd: true);
+            WithTile4(true, () => Dispatch(config, packing));
+            WithTile4(false, () => Dispatch(config, packing));
+        }
+        finally
+        {
+            Conv2d.WholePackedWeightsLimit = saved;
+        }
+    }
+
     /// <summary>
     /// Forward, dX, dW and dB computed under two variants (<paramref name="variant"/> runs the computation with its flag
     /// false, then true: one thread and two, pairs off and on) are bitwise equal. With <paramref name="expectWinograd"/>,
