@@ -56,30 +56,19 @@ public static partial class Gemm
             return;
         }
         var source = new PrepackedSource(packedB, PackedBWidth(n), 0);
+        var a = new PackedASource(packedA, RoundUp(m, MicroRows));
         switch (VectorWidth)
         {
-            case 16: MultiplyPackedSerial<Kernel12x32>(m, n, k, packedA, source, c, ldc, accumulate); break;
-            case 8: MultiplyPackedSerial<Kernel6x16>(m, n, k, packedA, source, c, ldc, accumulate); break;
-            default: MultiplyPackedSerial<Kernel4x4>(m, n, k, packedA, source, c, ldc, accumulate); break;
+            case 16: MultiplySerial<Kernel12x32, PackedASource, PrepackedSource>(m, n, k, a, source, c, ldc, accumulate); break;
+            case 8: MultiplySerial<Kernel6x16, PackedASource, PrepackedSource>(m, n, k, a, source, c, ldc, accumulate); break;
+            default: MultiplySerial<Kernel4x4, PackedASource, PrepackedSource>(m, n, k, a, source, c, ldc, accumulate); break;
         }
     }
 
-    /// <summary><see cref="MultiplySerial"/>'s loops with the A panels read in place.</summary>
-    private static unsafe void MultiplyPackedSerial<TK>(int m, int n, int k, float* packedA, PrepackedSource source, float* c, int ldc,
-        bool accumulate) where TK : struct, IMicroKernel
+    /// <summary>A packed whole: the panels of block ic in slice pc, read in place.</summary>
+    private readonly unsafe struct PackedASource(float* packed, int paddedM) : IAPanelSource
     {
-        int mc = BlockM<TK>(), kc = BlockK<TK>(), nc = BlockN<TK>(), paddedM = RoundUp(m, TK.MR);
-        for (int jc = 0; jc < n; jc += nc)
-        {
-            int ncb = Math.Min(nc, n - jc);
-            for (int pc = 0; pc < k; pc += kc)
-            {
-                int kcb = Math.Min(kc, k - pc);
-                float* packB = source.Panels<TK>(pc, jc, kcb, ncb);
-                bool add = accumulate || pc > 0;
-                for (int ic = 0; ic < m; ic += mc)
-                    Macro<TK>(Math.Min(mc, m - ic), ncb, kcb, packedA + (nint)pc * paddedM + (nint)ic * kcb, packB, c + (nint)ic * ldc + jc, ldc, add);
-            }
-        }
+        public float* Panels<TK>(int ic, int pc, int mcb, int kcb) where TK : struct, IMicroKernel =>
+            packed + (nint)pc * paddedM + (nint)ic * kcb;
     }
 }

@@ -208,7 +208,7 @@ public static partial class Gemm
     {
         if (lanes <= 1)
         {
-            MultiplySerial<TK, TB>(transA, m, n, k, a, lda, source, c, ldc, accumulate, packA);
+            MultiplySerial<TK, PackingASource, TB>(m, n, k, new PackingASource(transA, a, lda, packA), source, c, ldc, accumulate);
             return;
         }
         // Split whichever dimension balances better in whole micro-panels (ties go to N: each lane then streams
@@ -251,22 +251,24 @@ public static partial class Gemm
                 {
                     int j0 = p0 * TK.NR, j1 = Math.Min(p1 * TK.NR, N);
                     if (j1 <= j0) continue;
-                    MultiplySerial<TK, TB>(TransA, M, j1 - j0, K, A, Lda, Source.From<TK>(j0, scratch), C + j0, Ldc, Accumulate, packA);
+                    MultiplySerial<TK, PackingASource, TB>(M, j1 - j0, K, new PackingASource(TransA, A, Lda, packA), Source.From<TK>(j0, scratch),
+                        C + j0, Ldc, Accumulate);
                 }
                 else
                 {
                     int i0 = p0 * TK.MR, i1 = Math.Min(p1 * TK.MR, M);
                     if (i1 <= i0) continue;
                     float* a = TransA ? A + i0 : A + (nint)i0 * Lda;
-                    MultiplySerial<TK, TB>(TransA, i1 - i0, N, K, a, Lda, Source.From<TK>(0, scratch), C + (nint)i0 * Ldc, Ldc, Accumulate, packA);
+                    MultiplySerial<TK, PackingASource, TB>(i1 - i0, N, K, new PackingASource(TransA, a, Lda, packA), Source.From<TK>(0, scratch),
+                        C + (nint)i0 * Ldc, Ldc, Accumulate);
                 }
             }
         }
     }
 
-    /// <summary>The five BLIS loops around the micro-kernel, on one thread.</summary>
-    private static unsafe void MultiplySerial<TK, TB>(bool transA, int m, int n, int k, float* a, int lda, TB source,
-        float* c, int ldc, bool accumulate, float* packA) where TK : struct, IMicroKernel where TB : struct, IPanelSource<TB>
+    /// <summary>The five BLIS loops around the micro-kernel, on one thread; <paramref name="a"/> gives each block's Ã panels.</summary>
+    private static unsafe void MultiplySerial<TK, TA, TB>(int m, int n, int k, TA a, TB source, float* c, int ldc, bool accumulate)
+        where TK : struct, IMicroKernel where TA : struct, IAPanelSource where TB : struct, IPanelSource<TB>
     {
         int mc = BlockM<TK>(), kc = BlockK<TK>(), nc = BlockN<TK>();
         for (int jc = 0; jc < n; jc += nc)
@@ -281,10 +283,26 @@ public static partial class Gemm
                 for (int ic = 0; ic < m; ic += mc)
                 {
                     int mcb = Math.Min(mc, m - ic);
-                    PackA<TK>(transA, a, lda, ic, pc, mcb, kcb, packA);
-                    Macro<TK>(mcb, ncb, kcb, packA, packB, c + (nint)ic * ldc + jc, ldc, add);
+                    Macro<TK>(mcb, ncb, kcb, a.Panels<TK>(ic, pc, mcb, kcb), packB, c + (nint)ic * ldc + jc, ldc, add);
                 }
             }
+        }
+    }
+
+    /// <summary>Where the micro-kernel's Ã panels for one (MC block, KC slice) come from.</summary>
+    private unsafe interface IAPanelSource
+    {
+        /// <summary>MR-row panels of A[ic..ic+mcb, pc..pc+kcb], each kcb·MR floats, one after the other.</summary>
+        float* Panels<TK>(int ic, int pc, int mcb, int kcb) where TK : struct, IMicroKernel;
+    }
+
+    /// <summary>The usual source: packs op(A) (row-major, or Aᵀ stored) into scratch, block by block.</summary>
+    private readonly unsafe struct PackingASource(bool transA, float* a, int lda, float* scratch) : IAPanelSource
+    {
+        public float* Panels<TK>(int ic, int pc, int mcb, int kcb) where TK : struct, IMicroKernel
+        {
+            PackA<TK>(transA, a, lda, ic, pc, mcb, kcb, scratch);
+            return scratch;
         }
     }
 
