@@ -11,19 +11,24 @@ public static partial class Conv2d
     // (exact: a change made through any span or array is seen) and rebuilds only when they differ, so inference pays
     // the transform once and training pays it once per step (the comparison stops at the first changed weight).
 
-    /// <summary>One layer's packed transformed weights and what they were made from.</summary>
+    /// <summary>One layer's packed transformed weights (for each tile size a batch has asked for) and what they were made from.</summary>
     private sealed class PackedWinogradCache
     {
-        /// <summary>The weights the packed planes were made from.</summary>
-        public float[] Source = [];
+        /// <summary>The weights of the last call, which every valid entry was made from (null: none yet).</summary>
+        public float[]? Source;
 
-        /// <summary>[group][ξ] U_ξ packed whole (<see cref="Gemm.PackedASize"/>(Cout/g, Cin/g) floats each).</summary>
-        public float[] Packed = [];
+        /// <summary>The SIMD width and K slice depth every entry is packed for.</summary>
+        public int Width, SliceDepth;
 
-        /// <summary>The plan's tile size and the SIMD width and K slice depth of the packing (0: not built).</summary>
-        public int Tile, Width, SliceDepth;
+        /// <summary>[group][ξ] U_ξ packed whole (<see cref="Gemm.PackedASize"/>(Cout/g, Cin/g) floats each), for output tiles
+        /// of 2 ([0]) and 4 ([1]): a model serving batch 1 (F(2×2, 3×3) on 13×13) and larger batches (F(4×4, 3×3)) keeps both.
+        /// Arrays are kept when their entry is dropped (<see cref="Valid"/>), so training steps allocate nothing.</summary>
+        public readonly float[][] Packed = [[], []];
 
-        /// <summary>Times built (for tests).</summary>
+        /// <summary>Whether <see cref="Packed"/>[i] was made from <see cref="Source"/>.</summary>
+        public readonly bool[] Valid = new bool[2];
+
+        /// <summary>Times an entry was built (for tests).</summary>
         public int Builds;
     }
 
@@ -39,8 +44,8 @@ public static partial class Conv2d
 
     /// <summary>
     /// The transformed weights of the layer keyed <paramref name="layer"/> for <paramref name="plan"/>, packed whole: U_ξ of
-    /// group gr at [(gr·Elements + ξ)·<see cref="Gemm.PackedASize"/>(Cout/g, Cin/g)]. Rebuilt when the weights, the tile
-    /// size or the GEMM's packing differ from the last call's.
+    /// group gr at [(gr·Elements + ξ)·<see cref="Gemm.PackedASize"/>(Cout/g, Cin/g)]. When the weights or the GEMM's packing
+    /// differ from the last call's every entry is dropped; an entry missing for the plan's tile size is built.
     /// </summary>
     private static unsafe float[] PackedWinogradWeights(int layer, in Geometry g, in WinogradPlan plan, ReadOnlySpan<float> weight,
         Workspace workspace)
@@ -48,27 +53,33 @@ public static partial class Conv2d
         ref object? slot = ref workspace.Cache(layer);
         var cache = slot as PackedWinogradCache;
         if (cache is null) slot = cache = new PackedWinogradCache();
+        int width = Gemm.VectorWidth, depth = Gemm.SliceDepth, entry = plan.Tile == 4 ? 1 : 0;
+        if (cache.Source is null || cache.Width != width || cache.SliceDepth != depth || !SameWeights(weight, cache.Source))
+        {
+            // Nothing is valid until the copy is whole (a failure part way leaves no Source).
+            cache.Valid[0] = cache.Valid[1] = false;
+            float[] source = cache.Source?.Length == weight.Length ? cache.Source : GC.AllocateUninitializedArray<float>(weight.Length, pinned: true);
+            cache.Source = null;
+            weight.CopyTo(source);
+            (cache.Source, cache.Width, cache.SliceDepth) = (source, width, depth);
+        }
         int size = PackedTransformedWeightsSize(g, plan);
-        int width = Gemm.VectorWidth, depth = Gemm.SliceDepth;
-        if (cache.Tile == plan.Tile && cache.Width == width && cache.SliceDepth == depth && cache.Packed.Length == size
-            && SameWeights(weight, cache.Source))
-            return cache.Packed;
+        if (cache.Valid[entry] && cache.Packed[entry].Length == size) return cache.Packed[entry];
 
-        cache.Tile = 0; // until complete: a failure part way must not leave a cache that looks valid
-        if (cache.Source.Length != weight.Length) cache.Source = GC.AllocateUninitializedArray<float>(weight.Length, pinned: true);
-        if (cache.Packed.Length != size) cache.Packed = GC.AllocateUninitializedArray<float>(size, pinned: true);
+        cache.Valid[entry] = false;
+        float[] packed = cache.Packed[entry].Length == size ? cache.Packed[entry] : GC.AllocateUninitializedArray<float>(size, pinned: true);
         float[] planes = workspace.GetArray(Gemm.SlotWinogradWeights, plan.Weights);
         fixed (float* pW = weight)
         fixed (float* pU = planes)
-        fixed (float* pPacked = cache.Packed)
+        fixed (float* pPacked = packed)
         {
             TransformWeights(g, plan.Tile, pW, pU, flipped: false);
             PackTransformedWeights(g, plan, pU, pPacked);
         }
-        weight.CopyTo(cache.Source);
-        (cache.Tile, cache.Width, cache.SliceDepth) = (plan.Tile, width, depth);
+        cache.Packed[entry] = packed;
+        cache.Valid[entry] = true;
         cache.Builds++;
-        return cache.Packed;
+        return packed;
     }
 
     /// <summary>Whether <paramref name="weight"/> equals <paramref name="source"/> bit for bit (NaNs included), compared on all

@@ -390,6 +390,7 @@ public class ConvolutionKernelTests
     [InlineData("C2", 5, 2)]
     [InlineData("C17", 4, 2)] // Winograd F(4×4, 3×3) forward and input gradient
     [InlineData("C17", 5, 1)]
+    [InlineData("C17", 1, 2)] // Winograd forward, each step split over the threads
     public void RepeatedCallsDoNotAllocate(string config, int batch, int threads) =>
         GemmTestScope.WithThreads(threads, () => Dispatch(config, new AllocationCheck(batch)));
 
@@ -402,6 +403,12 @@ public class ConvolutionKernelTests
             float[] y = new float[batch * s.OutSize], dx = new float[batch * s.InSize], dw = new float[s.WeightSize], db = new float[s.BiasSize];
             var ws = new Workspace();
             Assert.Equal(0, KernelThreadAllocations.Of(() => Conv2d.Forward<T>(d.X, d.W, d.B, y, batch, ws)));
+            // Weights changed before every call, as in training: a Winograd layer rebuilds its kept weights in place.
+            Assert.Equal(0, KernelThreadAllocations.Of(() =>
+            {
+                d.W[0] += 1e-3f;
+                Conv2d.Forward<T>(d.X, d.W, d.B, y, batch, ws);
+            }));
             Assert.Equal(0, KernelThreadAllocations.Of(() => Conv2d.Backward<T>(d.X, d.W, d.Dy, dx, dw, db, batch, ws)));
             Assert.Equal(0, KernelThreadAllocations.Of(() => Conv2d.Backward<T>(d.X, d.W, d.Dy, Span<float>.Empty, dw, db, batch, ws)));
         }

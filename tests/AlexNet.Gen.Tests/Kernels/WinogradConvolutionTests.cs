@@ -343,8 +343,9 @@ public sealed class WinogradConvolutionTests : IDisposable
 
     /// <summary>
     /// The forward pass keeps a layer's packed transformed weights across calls: the same weights build them once; a weight
-    /// changed in place (first element, last element), another tile size (batch 1 → 9) and another SIMD width rebuild
-    /// them. Every output matches the double reference and, bit for bit, a fresh workspace's.
+    /// changed in place (first element, last element) and another SIMD width rebuild them; each tile size (batch 1: F(2×2),
+    /// batch 9: F(4×4)) keeps its own until a weight changes. Every output matches the double reference and, bit for bit,
+    /// a fresh workspace's.
     /// </summary>
     [Fact]
     public void ForwardKeepsTransformedWeightsUntilTheyChange()
@@ -384,6 +385,11 @@ public sealed class WinogradConvolutionTests : IDisposable
             Assert.Equal(4, Conv2d.ForwardPlan(Conv2d.Geometry.Of<W1>(), 9).Tile);
             Check(9, rebuilds: true, "batch 9 on F(4×4, 3×3)");
             Check(9, rebuilds: false, "batch 9 again");
+            Check(1, rebuilds: false, "batch 1 keeps its F(2×2, 3×3) weights");
+            w[7] *= -1f;
+            Check(9, rebuilds: true, "batch 9 after a change");
+            Check(1, rebuilds: true, "batch 1 after the same change");
+            Check(9, rebuilds: false, "batch 9 once more");
         });
         GemmTestScope.WithWidth(8, () => Check(9, rebuilds: true, "Vector256 panels"));
     }
