@@ -5,8 +5,9 @@ namespace AlexNet.Gen.Kernels;
 /// <summary>
 /// Scratch memory that kernels borrow (im2col panels, packed weights, partial sums). Each generated model owns
 /// one; buffers grow on first use and are kept, so repeated calls at the same batch size allocate nothing.
-/// It also holds what a layer keeps across calls: a Winograd convolution's transformed weights, packed for the GEMM,
-/// with a copy of the weights they were made from (1.4–4× and 1× the layer's weights; rebuilt when the weights change).
+/// It also holds what a layer keeps across calls: a Winograd convolution's transformed weights packed for the GEMM, one
+/// set per tile size its batches have used (1.4–4× the layer's weights each), and a copy of the weights they were made
+/// from (rebuilt when the weights change).
 /// Not thread-safe: one model, one caller at a time.
 /// </summary>
 public sealed class Workspace
