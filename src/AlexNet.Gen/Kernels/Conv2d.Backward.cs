@@ -69,7 +69,7 @@ public static partial class Conv2d
         // The input gradient of a 3×3 stride-1 layer is a Winograd convolution of the output gradient (no column gradients).
         bool winograd = wantInput && UsesWinograd(g, batch);
         var gradientGeometry = winograd ? InputGradientGeometry(g) : g;
-        var plan = winograd ? InputGradientPlan(g, batch) : default;
+        var plan = winograd ? InputGradientPlanOf(gradientGeometry, block) : default;
         int columnGradients = wantInput && !direct && !winograd ? g.Depth * width : 0;
         int gathered = block > 1 && !winogradWeights ? g.OutPerGroup * width : 0;
         int biasSize = g.HasBias ? g.OutChannels : 0;
@@ -87,8 +87,9 @@ public static partial class Conv2d
         // The flipped transformed weights packed once for every lane and block where they stay near L2's size; larger ones
         // are packed per GEMM into L2 (packed whole, torchvision's 10.6 MB conv3 planes made its backward pass 2–8 % slower
         // from L3, while the compact net's 0.3–1.2 MB ones made theirs 5–10 % faster).
-        bool packWhole = winograd && PackedTransformedWeightsSize(gradientGeometry, plan) <= WholePackedWeightsLimit;
-        float[] packedWeights = workspace.GetArray(Gemm.SlotWinogradPackedWeights, packWhole ? PackedTransformedWeightsSize(gradientGeometry, plan) : 1);
+        int packedSize = winograd ? PackedTransformedWeightsSize(gradientGeometry, plan) : 0;
+        bool packWhole = winograd && packedSize <= WholePackedWeightsLimit;
+        float[] packedWeights = workspace.GetArray(Gemm.SlotWinogradPackedWeights, packWhole ? packedSize : 1);
         float[] winogradInput = workspace.GetArray(Gemm.SlotWinogradInput, Math.Max(1, lanes * plan.Transformed));
         float[] winogradProducts = workspace.GetArray(Gemm.SlotWinogradProducts, Math.Max(1, lanes * plan.Products));
         float[] weightInput = workspace.GetArray(Gemm.SlotWeightGradientInput, Math.Max(1, lanes * weightSizes.Input));
@@ -164,12 +165,11 @@ public static partial class Conv2d
     }
 
     /// <summary>The plan of the input gradient's Winograd convolution (when <see cref="UsesWinograd(in Geometry, int)"/>).</summary>
-    internal static WinogradPlan InputGradientPlan(in Geometry g, int batch)
-    {
-        var gradientGeometry = InputGradientGeometry(g);
-        int block = BackwardBlock(g, batch);
-        return new WinogradPlan(gradientGeometry, block, ForwardTile(gradientGeometry, block));
-    }
+    internal static WinogradPlan InputGradientPlan(in Geometry g, int batch) => InputGradientPlanOf(InputGradientGeometry(g), BackwardBlock(g, batch));
+
+    /// <summary>The same from the input-gradient geometry and the backward pass's block.</summary>
+    private static WinogradPlan InputGradientPlanOf(in Geometry gradientGeometry, int block) =>
+        new(gradientGeometry, block, ForwardTile(gradientGeometry, block));
 
     private unsafe struct BackwardBody : IParallelBody
     {

@@ -55,20 +55,24 @@ public static partial class Conv2d
     internal static int Winograd5MinChannels = 32;
 
     /// <summary>
-    /// Whether the forward pass and the input gradient run on Winograd: 3×3 (or 5×5) kernels, stride 1, padding below
-    /// the kernel size, wide enough channels, AVX2 gathers and panels of whole 8-float vectors.
+    /// Whether the input gradient runs on Winograd: a Winograd shape (<see cref="UsesWinogradForward"/>) and a batch of at
+    /// least <see cref="WinogradMinBatch"/> (its weight transform is paid per call).
     /// </summary>
-    internal static bool UsesWinograd(in Geometry g, int batch) => UsesWinograd(g, batch, WinogradMinChannels);
+    internal static bool UsesWinograd(in Geometry g, int batch) => batch >= WinogradMinBatch && WinogradShape(g, WinogradMinChannels);
 
-    /// <summary>As <see cref="UsesWinograd(in Geometry, int)"/> for the forward pass, at any batch.</summary>
-    internal static bool UsesWinogradForward(in Geometry g) => UsesWinograd(g, WinogradMinBatch, WinogradMinChannels);
+    /// <summary>
+    /// Whether the forward pass runs on Winograd, at any batch: 3×3 (or 5×5) kernels, stride 1, padding below the kernel
+    /// size, wide enough channels, AVX2 gathers and panels of whole 8-float vectors.
+    /// </summary>
+    internal static bool UsesWinogradForward(in Geometry g) => WinogradShape(g, WinogradMinChannels);
 
     /// <summary>As <see cref="UsesWinograd(in Geometry, int)"/> for the weight gradient (its own 3×3 channel threshold).</summary>
-    internal static bool UsesWinogradWeightGradient(in Geometry g, int batch) => UsesWinograd(g, batch, WinogradWeightGradientMinChannels);
+    internal static bool UsesWinogradWeightGradient(in Geometry g, int batch) =>
+        batch >= WinogradMinBatch && WinogradShape(g, WinogradWeightGradientMinChannels);
 
-    private static bool UsesWinograd(in Geometry g, int batch, int minChannels3)
+    private static bool WinogradShape(in Geometry g, int minChannels3)
     {
-        if (!WinogradEnabled || !Avx2.IsSupported || batch < WinogradMinBatch || Gemm.PanelWidth % 8 != 0) return false;
+        if (!WinogradEnabled || !Avx2.IsSupported || Gemm.PanelWidth % 8 != 0) return false;
         int k = g.KernelHeight;
         int channels = k == 3 ? minChannels3 : k == 5 ? Winograd5MinChannels : int.MaxValue;
         return g.KernelWidth == k && g.StrideHeight == 1 && g.StrideWidth == 1 && g.PadTop < k && g.PadLeft < k
