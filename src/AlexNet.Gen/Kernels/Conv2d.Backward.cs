@@ -76,12 +76,19 @@ public static partial class Conv2d
         // A chunk's partial weight and bias gradients; a Winograd layer's chunks keep dU sums instead of weights.
         int partialWeights = winogradWeights ? 0 : g.WeightSize, partialSize = partialWeights + biasSize;
 
-        float[] packABuffer = workspace.GetArray(Gemm.SlotPackA, lanes * gemmLanes * packA);
-        float[] packBBuffer = workspace.GetArray(Gemm.SlotPackB, lanes * gemmLanes * packB);
-        float[] columnBuffer = workspace.GetArray(Gemm.SlotColumns, Math.Max(1, lanes * columns));
-        float[] stagingBuffer = workspace.GetArray(Gemm.SlotStaging, Math.Max(1, lanes * staging));
-        float[] columnGradientBuffer = workspace.GetArray(Gemm.SlotColumnGradient, Math.Max(1, lanes * columnGradients));
-        float[] gatheredBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, Math.Max(1, lanes * gathered));
+        // Every lane's scratch one LaneStride from the next.
+        int packAStride = LaneStride(gemmLanes * packA, lanes), packBStride = LaneStride(gemmLanes * packB, lanes);
+        int columnsStride = LaneStride(columns, lanes), stagingStride = LaneStride(staging, lanes);
+        int columnGradientsStride = LaneStride(columnGradients, lanes), gatheredStride = LaneStride(gathered, lanes);
+        int transformedStride = LaneStride(plan.Transformed, lanes), productsStride = LaneStride(plan.Products, lanes);
+        int weightInputStride = LaneStride(weightSizes.Input, lanes), weightOutputStride = LaneStride(weightSizes.OutputGradient, lanes);
+        int implicitSumsStride = LaneStride(implicitSizes.Sums, lanes);
+        float[] packABuffer = workspace.GetArray(Gemm.SlotPackA, lanes * packAStride);
+        float[] packBBuffer = workspace.GetArray(Gemm.SlotPackB, lanes * packBStride);
+        float[] columnBuffer = workspace.GetArray(Gemm.SlotColumns, Math.Max(1, lanes * columnsStride));
+        float[] stagingBuffer = workspace.GetArray(Gemm.SlotStaging, Math.Max(1, lanes * stagingStride));
+        float[] columnGradientBuffer = workspace.GetArray(Gemm.SlotColumnGradient, Math.Max(1, lanes * columnGradientsStride));
+        float[] gatheredBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, Math.Max(1, lanes * gatheredStride));
         float[] partialBuffer = workspace.GetArray(Gemm.SlotPartials, Math.Max(1, (chunks - 1) * partialSize));
         float[] transformedWeights = workspace.GetArray(Gemm.SlotWinogradWeights, Math.Max(1, plan.Weights));
         // The flipped transformed weights packed once for every lane and block where they stay near L2's size; larger ones
@@ -90,13 +97,13 @@ public static partial class Conv2d
         int packedSize = winograd ? PackedTransformedWeightsSize(gradientGeometry, plan) : 0;
         bool packWhole = winograd && packedSize <= WholePackedWeightsLimit;
         float[] packedWeights = workspace.GetArray(Gemm.SlotWinogradPackedWeights, packWhole ? packedSize : 1);
-        float[] winogradInput = workspace.GetArray(Gemm.SlotWinogradInput, Math.Max(1, lanes * plan.Transformed));
-        float[] winogradProducts = workspace.GetArray(Gemm.SlotWinogradProducts, Math.Max(1, lanes * plan.Products));
-        float[] weightInput = workspace.GetArray(Gemm.SlotWeightGradientInput, Math.Max(1, lanes * weightSizes.Input));
-        float[] weightOutput = workspace.GetArray(Gemm.SlotWeightGradientOutput, Math.Max(1, lanes * weightSizes.OutputGradient));
+        float[] winogradInput = workspace.GetArray(Gemm.SlotWinogradInput, Math.Max(1, lanes * transformedStride));
+        float[] winogradProducts = workspace.GetArray(Gemm.SlotWinogradProducts, Math.Max(1, lanes * productsStride));
+        float[] weightInput = workspace.GetArray(Gemm.SlotWeightGradientInput, Math.Max(1, lanes * weightInputStride));
+        float[] weightOutput = workspace.GetArray(Gemm.SlotWeightGradientOutput, Math.Max(1, lanes * weightOutputStride));
         // A Winograd layer's chunks keep their dU sums, which are added in chunk order and transformed into dW once.
         float[] weightSums = workspace.GetArray(Gemm.SlotWeightGradientSums, Math.Max(1, chunks * weightSizes.Sums));
-        float[] implicitSums = workspace.GetArray(Gemm.SlotImplicitSums, Math.Max(1, lanes * implicitSizes.Sums));
+        float[] implicitSums = workspace.GetArray(Gemm.SlotImplicitSums, Math.Max(1, lanes * implicitSumsStride));
         float[] implicitRows = workspace.GetArray(Gemm.SlotImplicitRows, Math.Max(1, implicitSizes.DepthRows)); // int offsets
         fixed (float* pIn = input)
         fixed (float* pW = weight)
@@ -129,14 +136,16 @@ public static partial class Conv2d
                 G = g, Input = pIn, Weight = pW, OutputGradient = pDy, InputGradient = wantInput ? pDx : null,
                 WeightGradient = pDw, BiasGradient = g.HasBias ? pDb : null, Partials = pPartials, PartialSize = partialSize, PartialWeights = partialWeights,
                 Batch = batch, Chunks = chunks, Lanes = lanes, Block = block, WeightLanes = weightLanes, InputLanes = inputLanes,
-                Columns = pCols, ColumnsSize = columns, Staging = pStaging, StagingSize = staging, ColumnGradients = pDcols, ColumnGradientsSize = columnGradients,
-                Gathered = pGathered, GatheredSize = gathered, Winograd = winograd, GradientGeometry = gradientGeometry, Plan = plan,
+                Columns = pCols, ColumnsStride = columnsStride, Staging = pStaging, StagingStride = stagingStride, ColumnGradients = pDcols,
+                ColumnGradientsStride = columnGradientsStride, Gathered = pGathered, GatheredStride = gatheredStride,
+                TransformedStride = transformedStride, ProductsStride = productsStride, WeightInputStride = weightInputStride,
+                WeightOutputStride = weightOutputStride, ImplicitSumsStride = implicitSumsStride, Winograd = winograd, GradientGeometry = gradientGeometry, Plan = plan,
                 WinogradWeights = packWhole ? pPackedU : pU, PackedWinogradWeights = packWhole, WinogradInput = pV, WinogradProducts = pM,
                 WinogradWeightGradient = winogradWeights, WeightPlan = weightPlan, WeightSizes = weightSizes,
                 WeightInput = pWv, WeightOutputGradient = pWm, WeightSums = pWu,
                 ImplicitWeightGradient = implicitWeights, ImplicitPlan = implicitPlan, ImplicitSizes = implicitSizes,
                 ImplicitSums = pIs, ImplicitRowTable = (int*)pIr,
-                PackA = pPackA, PackASize = packA * gemmLanes, PackB = pPackB, PackBSize = packB * gemmLanes,
+                PackA = pPackA, PackAStride = packAStride, PackB = pPackB, PackBStride = packBStride,
             };
             if (lanes > 1) StaticParallel.For(lanes, lanes, body);
             else body.Run(0, 1);
@@ -190,8 +199,10 @@ public static partial class Conv2d
         public ImplicitGradientSizes ImplicitSizes;
         public float* ImplicitSums;
         public int* ImplicitRowTable;
-        public int PartialSize, PartialWeights, Batch, Chunks, Lanes, Block, WeightLanes, InputLanes, ColumnsSize, StagingSize, ColumnGradientsSize, GatheredSize;
-        public int PackASize, PackBSize;
+        public int PartialSize, PartialWeights, Batch, Chunks, Lanes, Block, WeightLanes, InputLanes;
+        /// <summary>Floats from one lane's scratch to the next (<see cref="LaneStride"/>).</summary>
+        public int ColumnsStride, StagingStride, ColumnGradientsStride, GatheredStride, PackAStride, PackBStride, TransformedStride, ProductsStride,
+            WeightInputStride, WeightOutputStride, ImplicitSumsStride;
 
         public void Run(int start, int end)
         {
@@ -206,7 +217,7 @@ public static partial class Conv2d
                     for (int n = n0; n < n1; n += Block)
                         Samples(n, Math.Min(Block, n1 - n), n == n0, dW, dB, lane, chunk);
                     if (ImplicitWeightGradient && n1 > n0)
-                        WeightsFromImplicitSums(G, ImplicitSizes, ImplicitSums + (nint)lane * ImplicitSizes.Sums, dW);
+                        WeightsFromImplicitSums(G, ImplicitSizes, ImplicitSums + (nint)lane * ImplicitSumsStride, dW);
                 }
             }
         }
@@ -219,12 +230,12 @@ public static partial class Conv2d
         private readonly void Samples(int n, int count, bool first, float* dW, float* dB, int lane, int chunk)
         {
             Geometry g = G;
-            float* cols = Columns + (nint)lane * ColumnsSize;
-            float* staging = Staging + (nint)lane * StagingSize;
-            float* dcols = ColumnGradients + (nint)lane * ColumnGradientsSize;
-            float* gathered = Gathered + (nint)lane * GatheredSize;
-            float* packA = PackA + (nint)lane * PackASize;
-            float* packB = PackB + (nint)lane * PackBSize;
+            float* cols = Columns + (nint)lane * ColumnsStride;
+            float* staging = Staging + (nint)lane * StagingStride;
+            float* dcols = ColumnGradients + (nint)lane * ColumnGradientsStride;
+            float* gathered = Gathered + (nint)lane * GatheredStride;
+            float* packA = PackA + (nint)lane * PackAStride;
+            float* packB = PackB + (nint)lane * PackBStride;
             int p = g.Pixels, width = count * p, depth = g.Depth, outG = g.OutPerGroup;
             bool direct = count == 1 && g.IsPointwise;
             for (int group = 0; group < g.Groups; group++)
@@ -245,12 +256,12 @@ public static partial class Conv2d
                 if (WinogradWeightGradient)
                 {
                     float* sums = WeightSums + (nint)chunk * WeightSizes.Sums + (nint)group * WeightPlan.Elements * outG * g.InPerGroup;
-                    WinogradWeightBlock(g, WeightPlan, xg, dyg, count, sums, !first, WeightInput + (nint)lane * WeightSizes.Input,
-                        WeightOutputGradient + (nint)lane * WeightSizes.OutputGradient, packA, WeightLanes);
+                    WinogradWeightBlock(g, WeightPlan, xg, dyg, count, sums, !first, WeightInput + (nint)lane * WeightInputStride,
+                        WeightOutputGradient + (nint)lane * WeightOutputStride, packA, WeightLanes);
                 }
                 else if (ImplicitWeightGradient)
                 {
-                    float* sums = ImplicitSums + (nint)lane * ImplicitSizes.Sums + (nint)group * ImplicitSizes.DepthRows * ImplicitSizes.OutColumns;
+                    float* sums = ImplicitSums + (nint)lane * ImplicitSumsStride + (nint)group * ImplicitSizes.DepthRows * ImplicitSizes.OutColumns;
                     ImplicitWeightSample(g, ImplicitPlan, ImplicitSizes, xg, dyg, cols, packB, ImplicitRowTable, sums, first, WeightLanes);
                 }
                 else if (direct)
@@ -295,10 +306,10 @@ public static partial class Conv2d
         private readonly void InputGradientByWinograd(int n, int count, int group, int lane)
         {
             Geometry g = G, gt = GradientGeometry;
-            float* v = WinogradInput + (nint)lane * Plan.Transformed;
-            float* m = WinogradProducts + (nint)lane * Plan.Products;
+            float* v = WinogradInput + (nint)lane * TransformedStride;
+            float* m = WinogradProducts + (nint)lane * ProductsStride;
             // Winograd's batch (≥ WinogradMinBatch) gives every thread its own chunks, so InputLanes is 1 here.
-            float* packA = PackedWinogradWeights ? null : PackA + (nint)lane * PackASize;
+            float* packA = PackedWinogradWeights ? null : PackA + (nint)lane * PackAStride;
             float* u = WinogradWeights + (nint)group * Plan.Elements
                 * (PackedWinogradWeights ? Gemm.PackedASize(gt.OutPerGroup, gt.InPerGroup) : TransformedWeightPlane(gt));
             for (int i = 0; i < count; i += Plan.Block)

@@ -78,8 +78,9 @@ public static partial class Conv2d
         int tileLanes = perSample ? 1 : Math.Min(StaticParallel.ThreadCount, plan.Tiles);
         float[] packedBuffer = workspace.GetArray(Gemm.SlotPackA, plan.PackedWeightsSize);
         float[] rowBuffer = workspace.GetArray(Gemm.SlotImplicitRows, g.Depth); // int offsets, stored in a float buffer
-        float[] planeBuffer = workspace.GetArray(Gemm.SlotColumns, lanes * plan.PlanesSize);
-        float[] blockBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, lanes * plan.BlockOutputSize);
+        int planesStride = LaneStride(plan.PlanesSize, lanes), blockStride = LaneStride(plan.BlockOutputSize, lanes);
+        float[] planeBuffer = workspace.GetArray(Gemm.SlotColumns, lanes * planesStride);
+        float[] blockBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, lanes * blockStride);
         float[] tileBuffer = workspace.GetArray(Gemm.SlotImplicitTile, Math.Max(1, Math.Max(lanes, tileLanes) * plan.TileCopySize));
         fixed (float* pIn = input)
         fixed (float* pW = weight)
@@ -97,6 +98,7 @@ public static partial class Conv2d
             {
                 G = g, Plan = plan, Input = pIn, Packed = pPacked, Rows = (int*)pRows, Bias = g.HasBias ? pB : null, Output = pOut,
                 Planes = pPlanes, BlockOutput = pBlock, TileCopies = pTile, Batch = batch, Lanes = lanes, TileLanes = tileLanes,
+                PlanesStride = planesStride, BlockStride = blockStride,
             };
             if (lanes > 1)
             {
@@ -125,7 +127,7 @@ public static partial class Conv2d
         public ImplicitPlan Plan;
         public float* Input, Packed, Bias, Output, Planes, BlockOutput, TileCopies;
         public int* Rows;
-        public int Batch, Lanes, TileLanes;
+        public int Batch, Lanes, TileLanes, PlanesStride, BlockStride;
         /// <summary>With <see cref="TileLanes"/> &gt; 1: the sample and group whose planes are built.</summary>
         public int Sample, Group;
 
@@ -142,8 +144,8 @@ public static partial class Conv2d
                     continue;
                 }
                 var (n0, n1) = StaticParallel.Partition(Batch, Lanes, lane);
-                float* planes = Planes + (nint)lane * Plan.PlanesSize;
-                float* block = BlockOutput + (nint)lane * Plan.BlockOutputSize;
+                float* planes = Planes + (nint)lane * PlanesStride;
+                float* block = BlockOutput + (nint)lane * BlockStride;
                 for (int n = n0; n < n1; n++)
                     for (int group = 0; group < G.Groups; group++)
                     {

@@ -19,8 +19,9 @@ public static partial class Conv2d
         float[] weights = PackedWinogradWeights(layer, g, plan, weight, workspace);
         // A block split over the threads gives each its own tile rows for the output transform, after the products' own.
         int rowsSize = TileRowsSize(plan.Block * plan.TilesPerSample, plan.Tile);
-        float[] transformed = workspace.GetArray(Gemm.SlotWinogradInput, lanes * plan.Transformed);
-        float[] products = workspace.GetArray(Gemm.SlotWinogradProducts, lanes * plan.Products + (perSample ? 0 : (threads - 1) * rowsSize));
+        int transformedStride = LaneStride(plan.Transformed, lanes), productsStride = LaneStride(plan.Products, lanes);
+        float[] transformed = workspace.GetArray(Gemm.SlotWinogradInput, lanes * transformedStride);
+        float[] products = workspace.GetArray(Gemm.SlotWinogradProducts, lanes * productsStride + (perSample ? 0 : (threads - 1) * rowsSize));
         fixed (float* pIn = input)
         fixed (float* pB = bias)
         fixed (float* pOut = output)
@@ -31,7 +32,7 @@ public static partial class Conv2d
             var body = new WinogradBody
             {
                 G = g, Plan = plan, Input = pIn, Weights = pU, Bias = g.HasBias ? pB : null, Output = pOut, Batch = batch,
-                Lanes = lanes, Transformed = pV, Products = pM,
+                Lanes = lanes, Transformed = pV, Products = pM, TransformedStride = transformedStride, ProductsStride = productsStride,
             };
             if (perSample)
             {
@@ -70,7 +71,7 @@ public static partial class Conv2d
         public Geometry G;
         public WinogradPlan Plan;
         public float* Input, Weights, Bias, Output, Transformed, Products;
-        public int Batch, Lanes;
+        public int Batch, Lanes, TransformedStride, ProductsStride;
 
         public void Run(int start, int end)
         {
@@ -79,8 +80,8 @@ public static partial class Conv2d
             for (int lane = start; lane < end; lane++)
             {
                 var (n0, n1) = StaticParallel.Partition(Batch, Lanes, lane);
-                float* v = Transformed + (nint)lane * Plan.Transformed;
-                float* m = Products + (nint)lane * Plan.Products;
+                float* v = Transformed + (nint)lane * TransformedStride;
+                float* m = Products + (nint)lane * ProductsStride;
                 for (int n = n0; n < n1; n += Plan.Block)
                     for (int group = 0; group < g.Groups; group++)
                         WinogradBlock(g, Plan, Input + (nint)n * g.InputSize + (nint)group * g.InPerGroup * g.InPixels, Math.Min(Plan.Block, n1 - n),
