@@ -151,13 +151,35 @@ public static partial class Conv2d
             else body.Run(0, 1);
 
             if (winogradWeights) WeightsFromWinogradSums(g, weightPlan, pWu, chunks, weightSizes.Sums, pDw);
-            // Chunk partials in chunk order; element-wise adds give the same bits however they are vectorized.
-            for (int chunk = 1; chunk < chunks; chunk++)
+            // Chunk partials in chunk order; element-wise adds give the same bits however they are vectorized or split.
+            if (partialWeights > 0 && chunks > 1)
             {
-                float* part = pPartials + (nint)(chunk - 1) * partialSize;
-                if (partialWeights > 0) TensorPrimitives.Add(weightGradient, new ReadOnlySpan<float>(part, partialWeights), weightGradient);
-                if (g.HasBias)
-                    TensorPrimitives.Add(biasGradient, new ReadOnlySpan<float>(part + partialWeights, biasSize), biasGradient);
+                var add = new AddPartialsBody { Target = pDw, Partials = pPartials, Length = partialWeights, Chunks = chunks, PartialSize = partialSize };
+                add.Parts = PointwiseParallel.ThreadsFor((long)partialWeights * (chunks - 1));
+                if (add.Parts > 1) StaticParallel.For(add.Parts, add.Parts, add);
+                else add.Run(0, 1);
+            }
+            if (g.HasBias)
+                for (int chunk = 1; chunk < chunks; chunk++)
+                    TensorPrimitives.Add(biasGradient, new ReadOnlySpan<float>(pPartials + (nint)(chunk - 1) * partialSize + partialWeights, biasSize),
+                        biasGradient);
+        }
+    }
+
+    /// <summary>target[0, Length) += each chunk's partial (chunks 1 … Chunks − 1, in order), the elements split over Parts.</summary>
+    private unsafe struct AddPartialsBody : IParallelBody
+    {
+        public float* Target, Partials;
+        public int Length, Chunks, PartialSize, Parts;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int part = start; part < end; part++)
+            {
+                var (e0, e1) = StaticParallel.Partition(Length, Parts, part);
+                var target = new Span<float>(Target + e0, e1 - e0);
+                for (int chunk = 1; chunk < Chunks; chunk++)
+                    TensorPrimitives.Add(target, new ReadOnlySpan<float>(Partials + (nint)(chunk - 1) * PartialSize + e0, e1 - e0), target);
             }
         }
     }
