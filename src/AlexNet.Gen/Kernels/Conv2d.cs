@@ -101,13 +101,14 @@ public static partial class Conv2d
 
     /// <summary>
     /// Floats from one lane's scratch region to the next when <paramref name="lanes"/> threads each take whole samples:
-    /// the region and a gap of 1 MB that is never touched. With the regions back to back, the thread on the second
-    /// region of a small layer ran slower than the other on the same work (the 32 → 64-channel 14×14 layer at batch 16:
-    /// its Winograd output transform 2–3× as long in perf, whichever thread took that lane; 0.40–0.49 ms a forward pass
-    /// instead of 0.26; its backward pass 5–10 % slower); gaps of 64 B to 256 KB did not help, 600 KB, 1 and 2 MB did. Large
-    /// layers are unaffected either way. The cost: (lanes − 1) MB of address space per buffer.
+    /// the region and a gap of 1 MB that is never touched (an unused region, 0 floats, gets none). With the regions back
+    /// to back, the thread on the second region of a small layer ran slower than the other on the same work (the 32 →
+    /// 64-channel 14×14 layer at batch 16: its Winograd output transform 2–3× as long in perf, whichever thread took that
+    /// lane; 0.40–0.49 ms a forward pass instead of 0.26; its backward pass 5–10 % slower); gaps of 64 B to 256 KB did not
+    /// help, 600 KB, 1 and 2 MB did. Large layers are unaffected either way. The cost: (lanes − 1) MB of address space
+    /// per buffer in use.
     /// </summary>
-    internal static int LaneStride(int floats, int lanes) => lanes > 1 ? checked(floats + LaneGap) : floats;
+    internal static int LaneStride(int floats, int lanes) => lanes > 1 && floats > 0 ? checked(floats + LaneGap) : floats;
 
     private const int LaneGap = 1 << 18;
 

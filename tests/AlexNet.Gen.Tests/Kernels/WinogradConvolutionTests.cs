@@ -320,6 +320,39 @@ public sealed class WinogradConvolutionTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// On 2 threads each lane's scratch lies one <see cref="Conv2d.LaneStride"/> (its size + 1 MB) from the next, and a
+    /// region the pass does not use gets no gap: a backward pass on Winograd (input and weight gradients) leaves the
+    /// im2col columns and column gradients empty, as on 1 thread.
+    /// </summary>
+    [Fact]
+    public void LanesScratchIsOneLaneStrideApartAndUnusedRegionsStayEmpty()
+    {
+        Assert.Equal(0, Conv2d.LaneStride(0, 2));
+        Assert.Equal(1000, Conv2d.LaneStride(1000, 1));
+        Assert.Equal(1000 + (1 << 18), Conv2d.LaneStride(1000, 2));
+        const int batch = 8;
+        var s = Conv2dShape.Of<W1>();
+        float[] x = Ref.GemmRandom(batch * s.InSize, 31), w = Ref.GemmRandom(s.WeightSize, 32), dy = Ref.GemmRandom(batch * s.OutSize, 33);
+        float[] dx = new float[batch * s.InSize], dw = new float[s.WeightSize], db = new float[s.BiasSize];
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var workspace = new Workspace();
+            GemmTestScope.WithThreads(threads, () => Conv2d.Backward<W1>(x, w, dy, dx, dw, db, batch, workspace));
+            var g = Conv2d.Geometry.Of<W1>();
+            if (!Conv2d.UsesWinograd(g, batch) || !Conv2d.UsesWinogradWeightGradient(g, batch))
+            {
+                // No AVX2 (the scalar run): im2col and col2im, and no Winograd products.
+                Assert.True(workspace.GetArray(Gemm.SlotWinogradProducts, 0).Length <= 1, $"{threads} threads: Winograd products allocated");
+                continue;
+            }
+            Assert.True(workspace.GetArray(Gemm.SlotColumns, 0).Length <= 1, $"{threads} threads: im2col columns allocated");
+            Assert.True(workspace.GetArray(Gemm.SlotColumnGradient, 0).Length <= 1, $"{threads} threads: column gradients allocated");
+            var plan = Conv2d.InputGradientPlan(g, batch);
+            Assert.Equal(threads * Conv2d.LaneStride(plan.Products, threads), workspace.GetArray(Gemm.SlotWinogradProducts, 0).Length);
+        }
+    }
+
     /// <summary>Samples split over lanes (batch 4, 6) and a single lane splitting its GEMMs give the same bits.</summary>
     [Theory]
     [InlineData("W1", 4)]
