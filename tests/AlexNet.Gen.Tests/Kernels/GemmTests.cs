@@ -151,6 +151,50 @@ public class GemmTests
                 Assert.Equal((float)expected[i * ldc + j], c[i * ldc + j]);
     }
 
+    /// <summary>
+    /// The last Ã panel of an M that is not a multiple of 12 (1–11 rows; 1–8 run the AVX-512 kernel's short-panel
+    /// variants, at full and partial column panels, row-major and transposed A): each row gives the same bits as when the
+    /// same row is computed inside a full 12-row panel (M rounded up with more random rows), and matches the reference.
+    /// </summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void ShortLastRowPanelsMatchFullPanelsBitForBit(bool accumulate, bool transposeA)
+    {
+        GemmTestScope.WithWidth(16, () =>
+        {
+            foreach (int n in new[] { 64, 45 })
+                for (int m = 13; m <= 24; m++)
+                {
+                    const int k = 41;
+                    int full = 24;
+                    // A with `full` rows; the first m of them are the short GEMM's A.
+                    float[] aFull = Ref.GemmRandom(full * k, m * 3 + n);
+                    float[] a = new float[m * k];
+                    if (transposeA)
+                    {
+                        // Aᵀ stored [k × rows]: the short one keeps the first m columns of each row.
+                        for (int p = 0; p < k; p++)
+                            for (int i = 0; i < m; i++) a[p * m + i] = aFull[p * full + i];
+                    }
+                    else
+                    {
+                        Array.Copy(aFull, a, m * k);
+                    }
+                    float[] b = Ref.GemmRandom(k * n, m + 1);
+                    float[] cFull = Ref.GemmRandom(full * n, m + 2);
+                    float[] c = cFull.AsSpan(0, m * n).ToArray();
+                    double[] expected = Ref.GemmMultiply(transposeA, false, m, n, k, a, transposeA ? m : k, b, n, c, n, accumulate);
+                    Gemm.Multiply(transposeA, false, m, n, k, a, transposeA ? m : k, b, n, c, n, accumulate, GemmTestScope.PoisonedWorkspace());
+                    Gemm.Multiply(transposeA, false, full, n, k, aFull, transposeA ? full : k, b, n, cFull, n, accumulate, GemmTestScope.PoisonedWorkspace());
+                    string what = $"{m}×{n}×{k} acc={accumulate} ta={transposeA}";
+                    Ref.GemmAssertClose(expected, c, 1e-4, what);
+                    GemmTestScope.AssertBitwiseEqual(cFull.AsSpan(0, m * n), c, what + " against full panels");
+                }
+        });
+    }
+
     [Fact]
     public unsafe void PointerOverloadMatchesSpanOverload()
     {
