@@ -204,7 +204,14 @@ public static partial class Conv2d
             float* b = planes + (nint)t * nr;
             float* c = block + (nint)t * nr;
             for (int i = 0; i < plan.OutRows; i += mr)
-                TK.Run(depth, packed + (nint)i * depth, b, rows, c + (nint)i * ldc, ldc);
+            {
+                // A short last panel (64 channels: 4 rows) without the padding rows' multiply-adds; their block rows are never read.
+                int count = g.OutPerGroup - i;
+                if (typeof(TK) == typeof(IndirectKernel12x32) && count <= 8)
+                    IndirectKernelShortRows.Run(count, depth, packed + (nint)i * depth, b, rows, c + (nint)i * ldc, ldc);
+                else
+                    TK.Run(depth, packed + (nint)i * depth, b, rows, c + (nint)i * ldc, ldc);
+            }
         }
     }
 

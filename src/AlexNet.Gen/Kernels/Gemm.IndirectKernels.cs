@@ -76,6 +76,83 @@ internal struct IndirectKernel12x32 : IIndirectKernel
     }
 }
 
+/// <summary>AVX-512: <see cref="IndirectKernel12x32"/> on the first 1–8 rows of a 12-row Ã panel (the last panel of a
+/// 64- or 32-channel layer; see <see cref="Kernel12x32.RunRows"/>). Same arithmetic per row; stores rows [0, rows) only.</summary>
+internal static class IndirectKernelShortRows
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void Run(int rows, int kc, float* a, float* b, int* table, float* c, int ldc)
+    {
+        if (rows <= 4) Run4(rows, kc, a, b, table, c, ldc);
+        else Run8(rows, kc, a, b, table, c, ldc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Run8(int rows, int kc, float* a, float* b, int* table, float* c, int ldc)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            float* row = b + table[p];
+            Vector512<float> b0 = Vector512.Load(row);
+            Vector512<float> b1 = Vector512.Load(row + 16);
+            Vector512<float> x = Vector512.Create(a[0]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]);
+            c40 = Fused.MultiplyAdd(x, b0, c40); c41 = Fused.MultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]);
+            c50 = Fused.MultiplyAdd(x, b0, c50); c51 = Fused.MultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6]);
+            c60 = Fused.MultiplyAdd(x, b0, c60); c61 = Fused.MultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7]);
+            c70 = Fused.MultiplyAdd(x, b0, c70); c71 = Fused.MultiplyAdd(x, b1, c71);
+            a += 12;
+        }
+        Kernel12x32.Store(c, c00, c01, false);
+        Kernel12x32.Store(c + (nint)ldc, c10, c11, false);
+        Kernel12x32.Store(c + 2 * (nint)ldc, c20, c21, false);
+        Kernel12x32.Store(c + 3 * (nint)ldc, c30, c31, false);
+        if (rows > 4) Kernel12x32.Store(c + 4 * (nint)ldc, c40, c41, false);
+        if (rows > 5) Kernel12x32.Store(c + 5 * (nint)ldc, c50, c51, false);
+        if (rows > 6) Kernel12x32.Store(c + 6 * (nint)ldc, c60, c61, false);
+        if (rows > 7) Kernel12x32.Store(c + 7 * (nint)ldc, c70, c71, false);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Run4(int rows, int kc, float* a, float* b, int* table, float* c, int ldc)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            float* row = b + table[p];
+            Vector512<float> b0 = Vector512.Load(row);
+            Vector512<float> b1 = Vector512.Load(row + 16);
+            Vector512<float> x = Vector512.Create(a[0]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            a += 12;
+        }
+        Kernel12x32.Store(c, c00, c01, false);
+        if (rows > 1) Kernel12x32.Store(c + (nint)ldc, c10, c11, false);
+        if (rows > 2) Kernel12x32.Store(c + 2 * (nint)ldc, c20, c21, false);
+        if (rows > 3) Kernel12x32.Store(c + 3 * (nint)ldc, c30, c31, false);
+    }
+}
+
 /// <summary>Scalar: as <see cref="Kernel4x4"/>, B rows from the row table.</summary>
 internal struct IndirectKernel4x4 : IIndirectKernel
 {

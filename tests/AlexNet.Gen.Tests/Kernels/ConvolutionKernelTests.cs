@@ -174,6 +174,15 @@ public class ConvolutionKernelTests
         public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
     }
 
+    /// <summary>5×5 stride 2 (an implicit GEMM) with 20 output channels: a full 12-row weight panel and a short one of 8.</summary>
+    private struct C18 : IConv2dConfig
+    {
+        public static int InChannels => 2; public static int InHeight => 23; public static int InWidth => 23;
+        public static int OutChannels => 20; public static int OutHeight => 11; public static int OutWidth => 11;
+        public static int KernelHeight => 5; public static int KernelWidth => 5; public static int StrideHeight => 2; public static int StrideWidth => 2;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
+    }
+
     /// <summary>Groups that do not divide the channels: invalid.</summary>
     private struct BadGroups : IConv2dConfig
     {
@@ -188,7 +197,7 @@ public class ConvolutionKernelTests
         void Run<T>() where T : struct, IConv2dConfig;
     }
 
-    private static readonly string[] Configs = { "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16", "C17" };
+    private static readonly string[] Configs = { "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16", "C17", "C18" };
 
     private static void Dispatch(string config, ICheck check)
     {
@@ -211,6 +220,7 @@ public class ConvolutionKernelTests
             case "C15": check.Run<C15>(); break;
             case "C16": check.Run<C16>(); break;
             case "C17": check.Run<C17>(); break;
+            case "C18": check.Run<C18>(); break;
             default: throw new ArgumentException($"unknown config {config}");
         }
     }
