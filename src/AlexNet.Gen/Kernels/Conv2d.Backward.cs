@@ -64,8 +64,14 @@ public static partial class Conv2d
         // A pointwise sample is its own column matrix (the GEMM packs it transposed); otherwise im2col writes the
         // weight-gradient GEMM's packed columnsᵀ.
         bool direct = g.IsPointwise && block == 1;
-        int columns = direct || winogradWeights ? 0 : implicitWeights ? implicitPlan.PlanesSize : Gemm.PackedBSize(width, g.Depth);
-        int staging = direct || winogradWeights || implicitWeights ? 0 : StagingSize(g, block);
+        // A stride-1 layer on the AVX-512 kernel reads a channels-last copy of the input instead (Conv2d.ChannelsLastGradient.cs);
+        // from batch 2 (chunks > 1), never from the thread count, so the sums are the same on any number of threads.
+        bool channelsLast = !winogradWeights && !implicitWeights && !direct && chunks > 1 && UsesChannelsLastWeightGradient(g);
+        var lastPlan = channelsLast ? new ChannelsLastPlan(g, block) : default;
+        if (channelsLast) packA = Math.Max(packA, lastPlan.PackedA);
+        int columns = direct || winogradWeights ? 0 : implicitWeights ? implicitPlan.PlanesSize : channelsLast ? lastPlan.Input
+            : Gemm.PackedBSize(width, g.Depth);
+        int staging = direct || winogradWeights || implicitWeights || channelsLast ? 0 : StagingSize(g, block);
         // The input gradient of a 3×3 stride-1 layer is a Winograd convolution of the output gradient (no column gradients).
         bool winograd = wantInput && UsesWinograd(g, batch);
         var gradientGeometry = winograd ? InputGradientGeometry(g) : g;
@@ -104,7 +110,9 @@ public static partial class Conv2d
         // A Winograd layer's chunks keep their dU sums, which are added in chunk order and transformed into dW once.
         float[] weightSums = workspace.GetArray(Gemm.SlotWeightGradientSums, Math.Max(1, chunks * weightSizes.Sums));
         float[] implicitSums = workspace.GetArray(Gemm.SlotImplicitSums, Math.Max(1, lanes * implicitSumsStride));
-        float[] implicitRows = workspace.GetArray(Gemm.SlotImplicitRows, Math.Max(1, implicitSizes.DepthRows)); // int offsets
+        // A channels-last weight gradient sums its chunks tap-major ([co][kh][kw][ci]) and reorders dW once at the end.
+        float[] tapMajor = workspace.GetArray(Gemm.SlotChannelsLastWeights, channelsLast ? g.WeightSize : 1);
+        float[] implicitRows = workspace.GetArray(Gemm.SlotImplicitRows, Math.Max(1, Math.Max(implicitSizes.DepthRows, lastPlan.Rows))); // int offsets
         fixed (float* pIn = input)
         fixed (float* pW = weight)
         fixed (float* pDy = outputGradient)
@@ -127,14 +135,16 @@ public static partial class Conv2d
         fixed (float* pWu = weightSums)
         fixed (float* pIs = implicitSums)
         fixed (float* pIr = implicitRows)
+        fixed (float* pTap = tapMajor)
         {
             if (implicitWeights) ImplicitRows(g, implicitPlan, (int*)pIr, implicitSizes.DepthRows);
+            if (channelsLast) ChannelsLastRows(g, lastPlan, (int*)pIr);
             if (winograd) TransformWeights(gradientGeometry, plan.Tile, pW, pU, flipped: true);
             if (packWhole) PackTransformedWeights(gradientGeometry, plan, pU, pPackedU);
             var body = new BackwardBody
             {
                 G = g, Input = pIn, Weight = pW, OutputGradient = pDy, InputGradient = wantInput ? pDx : null,
-                WeightGradient = pDw, BiasGradient = g.HasBias ? pDb : null, Partials = pPartials, PartialSize = partialSize, PartialWeights = partialWeights,
+                WeightGradient = channelsLast ? pTap : pDw, BiasGradient = g.HasBias ? pDb : null, Partials = pPartials, PartialSize = partialSize, PartialWeights = partialWeights,
                 Batch = batch, Chunks = chunks, Lanes = lanes, Block = block, WeightLanes = weightLanes, InputLanes = inputLanes,
                 Columns = pCols, ColumnsStride = columnsStride, Staging = pStaging, StagingStride = stagingStride, ColumnGradients = pDcols,
                 ColumnGradientsStride = columnGradientsStride, Gathered = pGathered, GatheredStride = gatheredStride,
@@ -144,7 +154,7 @@ public static partial class Conv2d
                 WinogradWeightGradient = winogradWeights, WeightPlan = weightPlan, WeightSizes = weightSizes,
                 WeightInput = pWv, WeightOutputGradient = pWm, WeightSums = pWu,
                 ImplicitWeightGradient = implicitWeights, ImplicitPlan = implicitPlan, ImplicitSizes = implicitSizes,
-                ImplicitSums = pIs, ImplicitRowTable = (int*)pIr,
+                ImplicitSums = pIs, ImplicitRowTable = (int*)pIr, ChannelsLast = channelsLast, LastPlan = lastPlan,
                 PackA = pPackA, PackAStride = packAStride, PackB = pPackB, PackBStride = packBStride,
             };
             if (lanes > 1) StaticParallel.For(lanes, lanes, body);
@@ -154,11 +164,12 @@ public static partial class Conv2d
             // Chunk partials in chunk order; element-wise adds give the same bits however they are vectorized or split.
             if (partialWeights > 0 && chunks > 1)
             {
-                var add = new AddPartialsBody { Target = pDw, Partials = pPartials, Length = partialWeights, Chunks = chunks, PartialSize = partialSize };
+                var add = new AddPartialsBody { Target = channelsLast ? pTap : pDw, Partials = pPartials, Length = partialWeights, Chunks = chunks, PartialSize = partialSize };
                 add.Parts = PointwiseParallel.ThreadsFor((long)partialWeights * (chunks - 1));
                 if (add.Parts > 1) StaticParallel.For(add.Parts, add.Parts, add);
                 else add.Run(0, 1);
             }
+            if (channelsLast) TapMajorToWeights(g, pTap, pDw);
             if (g.HasBias)
                 for (int chunk = 1; chunk < chunks; chunk++)
                     TensorPrimitives.Add(biasGradient, new ReadOnlySpan<float>(pPartials + (nint)(chunk - 1) * partialSize + partialWeights, biasSize),
@@ -221,6 +232,8 @@ public static partial class Conv2d
         public ImplicitGradientSizes ImplicitSizes;
         public float* ImplicitSums;
         public int* ImplicitRowTable;
+        public bool ChannelsLast;
+        public ChannelsLastPlan LastPlan;
         public int PartialSize, PartialWeights, Batch, Chunks, Lanes, Block, WeightLanes, InputLanes;
         /// <summary>Floats from one lane's scratch to the next (<see cref="LaneStride"/>).</summary>
         public int ColumnsStride, StagingStride, ColumnGradientsStride, GatheredStride, PackAStride, PackBStride, TransformedStride, ProductsStride,
@@ -285,6 +298,11 @@ public static partial class Conv2d
                 {
                     float* sums = ImplicitSums + (nint)lane * ImplicitSumsStride + (nint)group * ImplicitSizes.DepthRows * ImplicitSizes.OutColumns;
                     ImplicitWeightSample(g, ImplicitPlan, ImplicitSizes, xg, dyg, cols, packB, ImplicitRowTable, sums, first, WeightLanes);
+                }
+                else if (ChannelsLast)
+                {
+                    // dY_g is [outG × width] either way: gathered for a block, the sample's own planes for one sample.
+                    ChannelsLastWeightBlock(g, LastPlan, xg, dyg, width, count, ImplicitRowTable, cols, packA, dwg, !first);
                 }
                 else if (direct)
                 {

@@ -23,8 +23,12 @@ internal struct IndirectKernel12x32 : IIndirectKernel
     public static int MR => 12;
     public static int NR => 32;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Run(int kc, float* a, float* b, int* rows, float* c, int ldc) => Run(kc, a, b, rows, c, ldc, false);
+
+    /// <summary>As <see cref="Run(int, float*, float*, int*, float*, int)"/>, then C = acc (add = false) or C + acc.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
-    public static unsafe void Run(int kc, float* a, float* b, int* rows, float* c, int ldc)
+    public static unsafe void Run(int kc, float* a, float* b, int* rows, float* c, int ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -61,34 +65,35 @@ internal struct IndirectKernel12x32 : IIndirectKernel
             cB0 = Fused.MultiplyAdd(x, b0, cB0); cB1 = Fused.MultiplyAdd(x, b1, cB1);
             a += 12;
         }
-        Kernel12x32.Store(c, c00, c01, false); c += ldc;
-        Kernel12x32.Store(c, c10, c11, false); c += ldc;
-        Kernel12x32.Store(c, c20, c21, false); c += ldc;
-        Kernel12x32.Store(c, c30, c31, false); c += ldc;
-        Kernel12x32.Store(c, c40, c41, false); c += ldc;
-        Kernel12x32.Store(c, c50, c51, false); c += ldc;
-        Kernel12x32.Store(c, c60, c61, false); c += ldc;
-        Kernel12x32.Store(c, c70, c71, false); c += ldc;
-        Kernel12x32.Store(c, c80, c81, false); c += ldc;
-        Kernel12x32.Store(c, c90, c91, false); c += ldc;
-        Kernel12x32.Store(c, cA0, cA1, false); c += ldc;
-        Kernel12x32.Store(c, cB0, cB1, false);
+        Kernel12x32.Store(c, c00, c01, add); c += ldc;
+        Kernel12x32.Store(c, c10, c11, add); c += ldc;
+        Kernel12x32.Store(c, c20, c21, add); c += ldc;
+        Kernel12x32.Store(c, c30, c31, add); c += ldc;
+        Kernel12x32.Store(c, c40, c41, add); c += ldc;
+        Kernel12x32.Store(c, c50, c51, add); c += ldc;
+        Kernel12x32.Store(c, c60, c61, add); c += ldc;
+        Kernel12x32.Store(c, c70, c71, add); c += ldc;
+        Kernel12x32.Store(c, c80, c81, add); c += ldc;
+        Kernel12x32.Store(c, c90, c91, add); c += ldc;
+        Kernel12x32.Store(c, cA0, cA1, add); c += ldc;
+        Kernel12x32.Store(c, cB0, cB1, add);
     }
 }
 
 /// <summary>AVX-512: <see cref="IndirectKernel12x32"/> on the first 1–8 rows of a 12-row Ã panel (the last panel of a
-/// 64- or 32-channel layer; see <see cref="Kernel12x32.RunRows"/>). Same arithmetic per row; stores rows [0, rows) only.</summary>
+/// 64- or 32-channel layer; see <see cref="Kernel12x32.RunRows"/>). Same arithmetic per row; stores (add = false) or adds
+/// rows [0, rows) only.</summary>
 internal static class IndirectKernelShortRows
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Run(int rows, int kc, float* a, float* b, int* table, float* c, int ldc)
+    public static unsafe void Run(int rows, int kc, float* a, float* b, int* table, float* c, int ldc, bool add)
     {
-        if (rows <= 4) Run4(rows, kc, a, b, table, c, ldc);
-        else Run8(rows, kc, a, b, table, c, ldc);
+        if (rows <= 4) Run4(rows, kc, a, b, table, c, ldc, add);
+        else Run8(rows, kc, a, b, table, c, ldc, add);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Run8(int rows, int kc, float* a, float* b, int* table, float* c, int ldc)
+    private static unsafe void Run8(int rows, int kc, float* a, float* b, int* table, float* c, int ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -116,18 +121,18 @@ internal static class IndirectKernelShortRows
             c70 = Fused.MultiplyAdd(x, b0, c70); c71 = Fused.MultiplyAdd(x, b1, c71);
             a += 12;
         }
-        Kernel12x32.Store(c, c00, c01, false);
-        Kernel12x32.Store(c + (nint)ldc, c10, c11, false);
-        Kernel12x32.Store(c + 2 * (nint)ldc, c20, c21, false);
-        Kernel12x32.Store(c + 3 * (nint)ldc, c30, c31, false);
-        if (rows > 4) Kernel12x32.Store(c + 4 * (nint)ldc, c40, c41, false);
-        if (rows > 5) Kernel12x32.Store(c + 5 * (nint)ldc, c50, c51, false);
-        if (rows > 6) Kernel12x32.Store(c + 6 * (nint)ldc, c60, c61, false);
-        if (rows > 7) Kernel12x32.Store(c + 7 * (nint)ldc, c70, c71, false);
+        Kernel12x32.Store(c, c00, c01, add);
+        Kernel12x32.Store(c + (nint)ldc, c10, c11, add);
+        Kernel12x32.Store(c + 2 * (nint)ldc, c20, c21, add);
+        Kernel12x32.Store(c + 3 * (nint)ldc, c30, c31, add);
+        if (rows > 4) Kernel12x32.Store(c + 4 * (nint)ldc, c40, c41, add);
+        if (rows > 5) Kernel12x32.Store(c + 5 * (nint)ldc, c50, c51, add);
+        if (rows > 6) Kernel12x32.Store(c + 6 * (nint)ldc, c60, c61, add);
+        if (rows > 7) Kernel12x32.Store(c + 7 * (nint)ldc, c70, c71, add);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Run4(int rows, int kc, float* a, float* b, int* table, float* c, int ldc)
+    private static unsafe void Run4(int rows, int kc, float* a, float* b, int* table, float* c, int ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default;
@@ -146,10 +151,10 @@ internal static class IndirectKernelShortRows
             c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
             a += 12;
         }
-        Kernel12x32.Store(c, c00, c01, false);
-        if (rows > 1) Kernel12x32.Store(c + (nint)ldc, c10, c11, false);
-        if (rows > 2) Kernel12x32.Store(c + 2 * (nint)ldc, c20, c21, false);
-        if (rows > 3) Kernel12x32.Store(c + 3 * (nint)ldc, c30, c31, false);
+        Kernel12x32.Store(c, c00, c01, add);
+        if (rows > 1) Kernel12x32.Store(c + (nint)ldc, c10, c11, add);
+        if (rows > 2) Kernel12x32.Store(c + 2 * (nint)ldc, c20, c21, add);
+        if (rows > 3) Kernel12x32.Store(c + 3 * (nint)ldc, c30, c31, add);
     }
 }
 

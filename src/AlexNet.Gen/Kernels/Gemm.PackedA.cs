@@ -32,6 +32,11 @@ public static partial class Gemm
         }
     }
 
+    /// <summary>AVX-512 only: A[0..m, p0..p0+kcb] (row-major, <paramref name="lda"/>) as 12-row panels of kcb·12 floats, panel i
+    /// at <paramref name="dst"/> + 12·i·kcb, the last one zero-padded (what the GEMM's own packing writes for one block).</summary>
+    internal static unsafe void PackRowPanels12(float* a, int lda, int m, int p0, int kcb, float* dst) =>
+        PackA<Kernel12x32>(false, a, lda, 0, p0, m, kcb, dst);
+
     private static unsafe void PackAWhole<TK>(int m, int k, float* a, int lda, float* packed) where TK : struct, IMicroKernel
     {
         int mc = BlockM<TK>(), kc = BlockK<TK>(), paddedM = RoundUp(m, TK.MR);

@@ -29,6 +29,8 @@ namespace AlexNet.Gen.Kernels;
 /// <item>13, 14 — an implicit-GEMM convolution's tap offsets (ints) and its weight gradient's per-chunk dWᵀ sums, one per
 /// lane (<see cref="SlotImplicitRows"/>, <see cref="SlotImplicitSums"/>); its phase planes use slot 2, its output block
 /// slot 5 and its packed weights slot 0.</item>
+/// <item>17 — a channels-last weight gradient's first chunk, tap-major (<see cref="SlotChannelsLastWeights"/>); its input
+/// copy uses slot 2, its row table slot 13.</item>
 /// </list>
 /// <para>
 /// Determinism: work is split over M or N only (never K), and every element of C goes through the same
@@ -54,6 +56,7 @@ public static partial class Gemm
     internal const int SlotImplicitSums = 14;
     internal const int SlotImplicitTile = 15;
     internal const int SlotWinogradPackedWeights = 16;
+    internal const int SlotChannelsLastWeights = 17;
 
     /// <summary>Multiply-adds below which a GEMM stays on one thread (a fork/join costs tens of microseconds).</summary>
     internal const long ParallelThreshold = 1L << 20;

@@ -183,6 +183,36 @@ public class ConvolutionKernelTests
         public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
     }
 
+    /// <summary>
+    /// 64 → 20 channels, 5×5 on 20×20 (a channels-last weight gradient from batch 2 on AVX-512): two 32-channel slabs, a
+    /// short last panel of 8 output channels, one sample a block (400 pixels), so a chunk of two samples sums two blocks.
+    /// </summary>
+    private struct C19 : IConv2dConfig
+    {
+        public static int InChannels => 64; public static int InHeight => 20; public static int InWidth => 20;
+        public static int OutChannels => 20; public static int OutHeight => 20; public static int OutWidth => 20;
+        public static int KernelHeight => 5; public static int KernelWidth => 5; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 2; public static int PadLeft => 2; public static int Groups => 1; public static bool HasBias => true;
+    }
+
+    /// <summary>64 → 12 channels, 3×3 on 5×6: rows narrower than one 8-column transpose, no bias.</summary>
+    private struct C20 : IConv2dConfig
+    {
+        public static int InChannels => 64; public static int InHeight => 5; public static int InWidth => 6;
+        public static int OutChannels => 12; public static int OutHeight => 5; public static int OutWidth => 6;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => false;
+    }
+
+    /// <summary>Two groups of 32 → 4 channels, 3×3, padding on top only (an implied bottom row, no right column), 10 columns.</summary>
+    private struct C21 : IConv2dConfig
+    {
+        public static int InChannels => 64; public static int InHeight => 9; public static int InWidth => 10;
+        public static int OutChannels => 8; public static int OutHeight => 9; public static int OutWidth => 8;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 1; public static int PadLeft => 0; public static int Groups => 2; public static bool HasBias => true;
+    }
+
     /// <summary>Groups that do not divide the channels: invalid.</summary>
     private struct BadGroups : IConv2dConfig
     {
@@ -197,7 +227,7 @@ public class ConvolutionKernelTests
         void Run<T>() where T : struct, IConv2dConfig;
     }
 
-    private static readonly string[] Configs = { "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16", "C17", "C18" };
+    private static readonly string[] Configs = { "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16", "C17", "C18", "C19", "C20", "C21" };
 
     private static void Dispatch(string config, ICheck check)
     {
@@ -221,6 +251,9 @@ public class ConvolutionKernelTests
             case "C16": check.Run<C16>(); break;
             case "C17": check.Run<C17>(); break;
             case "C18": check.Run<C18>(); break;
+            case "C19": check.Run<C19>(); break;
+            case "C20": check.Run<C20>(); break;
+            case "C21": check.Run<C21>(); break;
             default: throw new ArgumentException($"unknown config {config}");
         }
     }
@@ -228,8 +261,8 @@ public class ConvolutionKernelTests
     public static IEnumerable<object[]> ConfigBatchWidth() =>
         from c in Configs from batch in new[] { 1, 3 } from width in GemmTestScope.Widths select new object[] { c, batch, width };
 
-    /// <summary>All but C12 and C16, whose reference loops have nothing C1 and C10 lack and would dominate the run time.</summary>
-    public static IEnumerable<object[]> SmallConfigNames() => Configs.Where(c => c != "C12" && c != "C16").Select(c => new object[] { c });
+    /// <summary>All but C12, C16 and C19, whose reference loops have nothing the others lack and would dominate the run time.</summary>
+    public static IEnumerable<object[]> SmallConfigNames() => Configs.Where(c => c != "C12" && c != "C16" && c != "C19").Select(c => new object[] { c });
 
     /// <summary>Random input, weight, bias and output gradient for a config (floats, seeded per config).</summary>
     private sealed record Data(Conv2dShape Shape, int Batch, float[] X, float[] W, float[] B, float[] Dy)
@@ -343,6 +376,33 @@ public class ConvolutionKernelTests
     }
 
     /// <summary>
+    /// The channels-last weight gradient (stride 1, whole 32-channel groups, AVX-512 panels, batch ≥ 2) against the
+    /// reference: two slabs, 5×5 and 3×3, narrow rows, groups, one and several blocks a chunk (batch 8 and 9), and the
+    /// same bits on one and two threads.
+    /// </summary>
+    [Theory]
+    [InlineData("C19", 8)]
+    [InlineData("C19", 3)]
+    [InlineData("C20", 9)]
+    [InlineData("C21", 8)]
+    [InlineData("C17", 5)]
+    public void ChannelsLastWeightGradientMatchesReference(string config, int batch) => GemmTestScope.WithWidth(16, () =>
+        Dispatch(config, new ChannelsLastCheck(batch)));
+
+    private sealed class ChannelsLastCheck(int batch) : ICheck
+    {
+        public void Run<T>() where T : struct, IConv2dConfig
+        {
+            var g = Conv2d.Geometry.Of<T>();
+            if (Avx.IsSupported)
+                Assert.True(Conv2d.UsesChannelsLastWeightGradient(g) && !Conv2d.UsesWinogradWeightGradient(g, batch),
+                    typeof(T).Name + " should take the channels-last weight gradient");
+            new BackwardCheck(batch, firstLayer: false).Run<T>();
+            new ThreadInvarianceCheck(batch).Run<T>();
+        }
+    }
+
+    /// <summary>
     /// Batch 1 and 5 split the GEMM, batch 4 splits samples (forward) and 1/3/5/6 exercise 1–4 gradient chunks:
     /// every output and gradient must have the same bits with one and two threads.
     /// </summary>
@@ -401,6 +461,7 @@ public class ConvolutionKernelTests
     [InlineData("C17", 4, 2)] // Winograd F(4×4, 3×3) forward and input gradient
     [InlineData("C17", 5, 1)]
     [InlineData("C17", 1, 2)] // Winograd forward, each step split over the threads
+    [InlineData("C20", 9, 2)] // channels-last weight gradient
     public void RepeatedCallsDoNotAllocate(string config, int batch, int threads) =>
         GemmTestScope.WithThreads(threads, () => Dispatch(config, new AllocationCheck(batch)));
 
