@@ -39,7 +39,8 @@ public static partial class Conv2d
 
         int chunks = Math.Min(batch, GradientChunks);
         int lanes = Math.Min(StaticParallel.ThreadCount, chunks);
-        // A Winograd layer's weight gradient sums transformed tiles (Conv2d.WinogradGradient.cs); others use im2col.
+        // A Winograd layer's weight gradient sums transformed tiles (Conv2d.WinogradGradient.cs); a stride-1 layer with whole
+        // 32-channel groups reads a channels-last copy of its input (Conv2d.ChannelsLastGradient.cs); others use im2col.
         bool winogradWeights = UsesWinogradWeightGradient(g, batch);
         var weightPlan = winogradWeights ? new WinogradPlan(g, (batch + chunks - 1) / chunks) : default;
         var weightSizes = winogradWeights ? new WeightGradientSizes(g, weightPlan) : default;

@@ -159,7 +159,7 @@ public static partial class Conv2d
                     {
                         int m = Math.Min(12, outG - i);
                         if (m == 12) IndirectKernel12x32.Run(kcb, packA + (nint)i * kcb, b, rows + pc, c + (nint)i * n, n, add);
-                        else IndirectKernelShortRows.Run(m, kcb, packA + (nint)i * kcb, b, rows + pc, c + (nint)i * n, n, add);
+                        else ShortPanelKernel.Run<TableBRows>(m, kcb, packA + (nint)i * kcb, b, rows + pc, c + (nint)i * n, n, add);
                     }
                 }
             }

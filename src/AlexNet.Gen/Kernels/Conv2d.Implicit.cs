@@ -208,7 +208,7 @@ public static partial class Conv2d
                 // A short last panel (64 channels: 4 rows) without the padding rows' multiply-adds; their block rows are never read.
                 int count = g.OutPerGroup - i;
                 if (typeof(TK) == typeof(IndirectKernel12x32) && count <= 8)
-                    IndirectKernelShortRows.Run(count, depth, packed + (nint)i * depth, b, rows, c + (nint)i * ldc, ldc, false);
+                    ShortPanelKernel.Run<TableBRows>(count, depth, packed + (nint)i * depth, b, rows, c + (nint)i * ldc, ldc, false);
                 else
                     TK.Run(depth, packed + (nint)i * depth, b, rows, c + (nint)i * ldc, ldc);
             }

@@ -331,13 +331,13 @@ public static partial class Gemm
                 else if (typeof(TK) == typeof(Kernel12x32) && rows <= 8 && cols == nr)
                 {
                     // The last rows of Ã without the padding's multiply-adds (same arithmetic per row).
-                    Kernel12x32.RunRows(rows, kcb, ap, bp, cp, ldc, add);
+                    ShortPanelKernel.Run<PackedBRows>(rows, kcb, ap, bp, null, cp, ldc, add);
                 }
                 else
                 {
                     // Partial tile: full-tile arithmetic into scratch, then the valid part, so edge elements
                     // are computed exactly like interior ones.
-                    if (typeof(TK) == typeof(Kernel12x32) && rows <= 8) Kernel12x32.RunRows(rows, kcb, ap, bp, edge, nr, false);
+                    if (typeof(TK) == typeof(Kernel12x32) && rows <= 8) ShortPanelKernel.Run<PackedBRows>(rows, kcb, ap, bp, null, edge, nr, false);
                     else TK.Run(kcb, ap, bp, edge, nr, false);
                     for (int r = 0; r < rows; r++)
                     {
