@@ -7,13 +7,13 @@ public static partial class Conv2d
 {
     // The weight gradient of a stride-1 layer, dW[co, ci, kh, kw] = Σ_pixels dY[co, pixel]·x[ci, pixel shifted by (kh, kw)],
     // had gone through im2col: every input value written KH·KW times into rows, then transposed into the GEMM's 32-column
-    // panels (a quarter of the compact net's conv2 backward pass). Here the block's input is copied once, channels last
-    // in 32-channel slabs and zero-padded ([slab][sample][row][column][32 channels]), and the GEMM reads its B rows
-    // straight from that copy: for tap (kh, kw) and slab j, row k of B is the 32 floats at pixel k's position shifted by
-    // the tap. (Rows 128 bytes apart: with all channels side by side, a 64-channel layer's rows had been 256 bytes apart
-    // and used half of L1's sets.) Its C is dW
-    // tap-major ([co][kh][kw][ci]): the chunks sum in that order and dW is reordered once at the end (reordering every
-    // block had cost a tenth of a 64 → 128-channel 7×7 layer's pass, whose GEMM runs only 196 multiply-adds an element).
+    // panels (14 % of the compact net's conv2 backward pass). Here the block's input is copied once, channels last in
+    // 32-channel slabs and zero-padded ([slab][sample][row][column][32 channels]), and the GEMM reads its B rows straight
+    // from that copy: for tap (kh, kw) and slab j, row k of B is the 32 floats at pixel k's position shifted by the tap.
+    // (Rows 128 bytes apart: with all channels side by side, a 64-channel layer's rows had been 256 bytes apart and used
+    // half of L1's sets.) Its C is dW tap-major ([co][kh][kw][ci]): the chunks sum in that order and dW is reordered once
+    // at the end (reordering every block had cost a tenth of a 64 → 128-channel 7×7 layer's pass, whose GEMM runs only
+    // 196 multiply-adds an element).
 
     /// <summary>Switch for tests and probes: the channels-last weight gradient where <see cref="UsesChannelsLastWeightGradient"/> allows it.</summary>
     internal static bool ChannelsLastWeightGradientEnabled = true;
