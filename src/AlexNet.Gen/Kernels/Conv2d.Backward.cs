@@ -67,7 +67,7 @@ public static partial class Conv2d
         bool direct = g.IsPointwise && block == 1;
         // A stride-1 layer on the AVX-512 kernel reads a channels-last copy of the input instead (Conv2d.ChannelsLastGradient.cs);
         // from batch 2 (chunks > 1), never from the thread count, so the sums are the same on any number of threads.
-        bool channelsLast = !winogradWeights && !implicitWeights && !direct && chunks > 1 && UsesChannelsLastWeightGradient(g);
+        bool channelsLast = !winogradWeights && chunks > 1 && UsesChannelsLastWeightGradient(g);
         var lastPlan = channelsLast ? new ChannelsLastPlan(g, block) : default;
         if (channelsLast) packA = Math.Max(packA, lastPlan.PackedA);
         int columns = direct || winogradWeights ? 0 : implicitWeights ? implicitPlan.PlanesSize : channelsLast ? lastPlan.Input

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace AlexNet.Gen.Kernels;
@@ -46,7 +47,7 @@ public static partial class Conv2d
             Input = checked(Slab * (g.InPerGroup / ChannelsLastPanel) + 16);
             Rows = checked(samples * g.Pixels);
             Slice = SliceOf(Rows);
-            PackedA = checked((g.OutPerGroup + 11) / 12 * 12 * Slice);
+            PackedA = Gemm.PackedASize(g.OutPerGroup, Slice);
         }
 
         /// <summary>Floats of one 32-channel slab of the copy.</summary>
@@ -134,6 +135,7 @@ public static partial class Conv2d
     /// group, from the channels-last copy: <paramref name="dy"/> is the block's [Cout/g × count·P] output gradient (rows
     /// <paramref name="ldy"/> apart), <paramref name="x"/> its first sample's group input. The first block of a chunk overwrites.
     /// </summary>
+    [SkipLocalsInit]
     private static unsafe void ChannelsLastWeightBlock(in Geometry g, in ChannelsLastPlan plan, float* x, float* dy, int ldy, int count,
         int* rows, float* copy, float* packA, float* dW, bool accumulate)
     {
@@ -141,6 +143,7 @@ public static partial class Conv2d
         copy = (float*)(((nint)copy + 63) & ~(nint)63);
         FillChannelsLast(g, plan, x, g.InputSize, count, copy);
         int outG = g.OutPerGroup, cin = g.InPerGroup, n = g.Depth, width = count * g.Pixels;
+        float* edge = stackalloc float[12 * 32];
         int slice = ChannelsLastPlan.SliceOf(width);
         for (int pc = 0; pc < width; pc += slice)
         {
@@ -158,8 +161,19 @@ public static partial class Conv2d
                     for (int i = 0; i < outG; i += 12)
                     {
                         int m = Math.Min(12, outG - i);
-                        if (m == 12) IndirectKernel12x32.Run(kcb, packA + (nint)i * kcb, b, rows + pc, c + (nint)i * n, n, add);
-                        else ShortPanelKernel.Run<TableBRows>(m, kcb, packA + (nint)i * kcb, b, rows + pc, c + (nint)i * n, n, add);
+                        float* a = packA + (nint)i * kcb, ci = c + (nint)i * n;
+                        if (m == 12) IndirectKernel12x32.Run(kcb, a, b, rows + pc, ci, n, add);
+                        else if (m <= 8) ShortPanelKernel.Run<TableBRows>(m, kcb, a, b, rows + pc, ci, n, add);
+                        else
+                        {
+                            // 9–11 rows: the 12-row kernel into a tile, its first m rows into dW (rows past outG are not dW's).
+                            IndirectKernel12x32.Run(kcb, a, b, rows + pc, edge, 32, false);
+                            for (int r = 0; r < m; r++)
+                            {
+                                float* dst = ci + (nint)r * n, e = edge + r * 32;
+                                for (int j = 0; j < 32; j++) dst[j] = add ? dst[j] + e[j] : e[j];
+                            }
+                        }
                     }
                 }
             }

@@ -213,6 +213,15 @@ public class ConvolutionKernelTests
         public static int PadTop => 1; public static int PadLeft => 0; public static int Groups => 2; public static bool HasBias => true;
     }
 
+    /// <summary>32 → 10 channels, 3×3 on 6×9: a last weight panel of 10 rows, too many for the short-panel kernels.</summary>
+    private struct C22 : IConv2dConfig
+    {
+        public static int InChannels => 32; public static int InHeight => 6; public static int InWidth => 9;
+        public static int OutChannels => 10; public static int OutHeight => 6; public static int OutWidth => 9;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
+    }
+
     /// <summary>Groups that do not divide the channels: invalid.</summary>
     private struct BadGroups : IConv2dConfig
     {
@@ -227,7 +236,7 @@ public class ConvolutionKernelTests
         void Run<T>() where T : struct, IConv2dConfig;
     }
 
-    private static readonly string[] Configs = { "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16", "C17", "C18", "C19", "C20", "C21" };
+    private static readonly string[] Configs = { "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16", "C17", "C18", "C19", "C20", "C21", "C22" };
 
     private static void Dispatch(string config, ICheck check)
     {
@@ -254,6 +263,7 @@ public class ConvolutionKernelTests
             case "C19": check.Run<C19>(); break;
             case "C20": check.Run<C20>(); break;
             case "C21": check.Run<C21>(); break;
+            case "C22": check.Run<C22>(); break;
             default: throw new ArgumentException($"unknown config {config}");
         }
     }
@@ -377,14 +387,15 @@ public class ConvolutionKernelTests
 
     /// <summary>
     /// The channels-last weight gradient (stride 1, whole 32-channel groups, AVX-512 panels, batch ≥ 2) against the
-    /// reference: two slabs, 5×5 and 3×3, narrow rows, groups, one and several blocks a chunk (batch 8 and 9), and the
-    /// same bits on one and two threads.
+    /// reference: two slabs, 5×5 and 3×3, narrow rows, groups, last panels of 4, 8 and 10 rows, one and several blocks a
+    /// chunk (batch 8 and 9), and the same bits on one and two threads.
     /// </summary>
     [Theory]
     [InlineData("C19", 8)]
     [InlineData("C19", 3)]
     [InlineData("C20", 9)]
     [InlineData("C21", 8)]
+    [InlineData("C22", 6)]
     [InlineData("C17", 5)]
     public void ChannelsLastWeightGradientMatchesReference(string config, int batch) => GemmTestScope.WithWidth(16, () =>
         Dispatch(config, new ChannelsLastCheck(batch)));
