@@ -189,7 +189,7 @@ public static class Dense
     /// full vectors in order, its horizontal sum, then the scalar tail — the same arithmetic as
     /// <see cref="Dot1"/>, so a row's result does not depend on which rows share its pass.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     private static unsafe void Dot4(float* w, int n, float* x, float* result)
     {
         float* w0 = w, w1 = w + n, w2 = w + 2 * (nint)n, w3 = w + 3 * (nint)n;
@@ -235,7 +235,7 @@ public static class Dense
     }
 
     /// <summary>One row of <see cref="Dot4"/>, same arithmetic.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     private static unsafe float Dot1(float* w, float* x, int n)
     {
         int i = 0;
@@ -291,7 +291,7 @@ public static class Dense
             for (; o < Out; o++) AddRows(dx, len, W + (nint)o * In + c0, In, Dy + o, 1);
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
         private static void AddRows(float* dx, int len, float* w, int stride, float* dy, int rows)
         {
             int i = 0;

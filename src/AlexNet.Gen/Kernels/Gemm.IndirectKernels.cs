@@ -27,7 +27,7 @@ internal struct IndirectKernel12x32 : IIndirectKernel
     public static unsafe void Run(int kc, float* a, float* b, int* rows, float* c, int ldc) => Run(kc, a, b, rows, c, ldc, false);
 
     /// <summary>As <see cref="Run(int, float*, float*, int*, float*, int)"/>, then C = acc (add = false) or C + acc.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     public static unsafe void Run(int kc, float* a, float* b, int* rows, float* c, int ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -86,7 +86,7 @@ internal struct IndirectKernel4x4 : IIndirectKernel
     public static int MR => 4;
     public static int NR => 4;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     public static unsafe void Run(int kc, float* a, float* b, int* rows, float* c, int ldc)
     {
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
@@ -132,7 +132,7 @@ internal struct IndirectAKernel12x32 : IIndirectAKernel
     public static int MR => 12;
     public static int NR => 32;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     public static unsafe void Run(int kc, float* a, int* rows, float* b, float* c, int ldc, bool add)
     {
         float* a0 = a + rows[0], a1 = a + rows[1], a2 = a + rows[2], a3 = a + rows[3], a4 = a + rows[4], a5 = a + rows[5];
@@ -192,7 +192,7 @@ internal struct IndirectAKernel6x16 : IIndirectAKernel
     public static int MR => 6;
     public static int NR => 16;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     public static unsafe void Run(int kc, float* a, int* rows, float* b, float* c, int ldc, bool add)
     {
         float* a0 = a + rows[0], a1 = a + rows[1], a2 = a + rows[2], a3 = a + rows[3], a4 = a + rows[4], a5 = a + rows[5];
@@ -231,7 +231,7 @@ internal struct IndirectAKernel4x4 : IIndirectAKernel
     public static int MR => 4;
     public static int NR => 4;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     public static unsafe void Run(int kc, float* a, int* rows, float* b, float* c, int ldc, bool add)
     {
         float* a0 = a + rows[0], a1 = a + rows[1], a2 = a + rows[2], a3 = a + rows[3];

@@ -30,7 +30,10 @@ internal interface IMicroKernel
 /// dense products), carry <see cref="MethodImplOptions.AggressiveOptimization"/>: under tiered compilation they would
 /// start unoptimized, with every Vector256 operation and every call to these helpers a real call, and stay so until
 /// they are recompiled in the background. A fresh process's first torchvision inference took 452–475 ms that way
-/// (then 231–251 ms, 66–80 ms), against 155–199 ms (then 28–33 ms) with the attribute.
+/// (then 231–251 ms, 66–80 ms), against 155–199 ms (then 28–33 ms) with the attribute. They are also
+/// <see cref="MethodImplOptions.NoInlining"/>: with tiered PGO (on by default) the JIT inlined a hot kernel into its
+/// caller's tier-1 code, where its 24 accumulators no longer fit the registers; the torchvision conv1 forward pass took
+/// 10.3–11.6 ms instead of 7.1 (at batch 16, in BenchmarkDotNet and in probes with DOTNET_TieredPGO=1).
 /// </summary>
 internal static class Fused
 {
@@ -83,7 +86,7 @@ internal struct Kernel12x32 : IMicroKernel
     public static int KC => 384;
     public static int NC => 3072;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     public static unsafe void Run(int kc, float* a, float* b, float* c, int ldc, bool add)
     {
         Fused.PrefetchTile(c, ldc, 12, 32);
@@ -158,7 +161,7 @@ internal struct Kernel6x16 : IMicroKernel
     public static int KC => 256;
     public static int NC => 4080;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     public static unsafe void Run(int kc, float* a, float* b, float* c, int ldc, bool add)
     {
         Fused.PrefetchTile(c, ldc, 6, 16);
@@ -247,7 +250,7 @@ internal struct Kernel4x4 : IMicroKernel
     public static int KC => 256;
     public static int NC => 1024;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     public static unsafe void Run(int kc, float* a, float* b, float* c, int ldc, bool add)
     {
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;

@@ -11,7 +11,7 @@ public static partial class Gemm
     /// Packs op(A)[i0.., p0..] (mcb×kcb) into MR-row micro-panels: panel r holds, for each k, the MR values of
     /// rows r·MR.. (zero past mcb), so the micro-kernel reads Ã strictly sequentially.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     private static unsafe void PackA<TK>(bool transA, float* a, int lda, int i0, int p0, int mcb, int kcb, float* dst)
         where TK : struct, IMicroKernel
     {
@@ -117,7 +117,7 @@ public static partial class Gemm
     /// Packs op(B)[p0.., j0..] (kcb×ncb) into NR-column micro-panels: panel j holds, for each k, the NR values
     /// of columns j·NR.. (zero past ncb).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     private static unsafe void PackB<TK>(bool transB, float* b, int ldb, int p0, int j0, int kcb, int ncb, float* dst)
         where TK : struct, IMicroKernel
     {

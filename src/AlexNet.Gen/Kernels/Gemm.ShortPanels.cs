@@ -39,7 +39,7 @@ internal static class ShortPanelKernel
         else Run8<TB>(rows, kc, a, b, table, c, ldc, add);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     private static unsafe void Run8<TB>(int rows, int kc, float* a, float* b, int* table, float* c, int ldc, bool add)
         where TB : struct, IBRowSource
     {
@@ -80,7 +80,7 @@ internal static class ShortPanelKernel
         if (rows > 7) Kernel12x32.Store(c + 7 * (nint)ldc, c70, c71, add);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call (Fused)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     private static unsafe void Run4<TB>(int rows, int kc, float* a, float* b, int* table, float* c, int ldc, bool add)
         where TB : struct, IBRowSource
     {
