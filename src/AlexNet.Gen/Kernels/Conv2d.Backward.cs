@@ -97,12 +97,14 @@ public static partial class Conv2d
         float[] columnGradientBuffer = workspace.GetArray(Gemm.SlotColumnGradient, Math.Max(1, lanes * columnGradientsStride));
         float[] gatheredBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, Math.Max(1, lanes * gatheredStride));
         float[] partialBuffer = workspace.GetArray(Gemm.SlotPartials, Math.Max(1, (chunks - 1) * partialSize));
-        float[] transformedWeights = workspace.GetArray(Gemm.SlotWinogradWeights, Math.Max(1, plan.Weights));
         // The flipped transformed weights packed once for every lane and block where they stay near L2's size; larger ones
         // are packed per GEMM into L2 (packed whole, torchvision's 10.6 MB conv3 planes made its backward pass 2–8 % slower
         // from L3, while the compact net's 0.3–1.2 MB ones made theirs 5–10 % faster).
         int packedSize = winograd ? PackedTransformedWeightsSize(gradientGeometry, plan) : 0;
         bool packWhole = winograd && packedSize <= WholePackedWeightsLimit;
+        // Packed whole, 3×3 weights go straight into their panels (Conv2d.WinogradWeightPanels.cs), without the planes.
+        bool packDirectly = packWhole && PacksWeightPanelsDirectly(gradientGeometry);
+        float[] transformedWeights = workspace.GetArray(Gemm.SlotWinogradWeights, packDirectly ? 1 : Math.Max(1, plan.Weights));
         float[] packedWeights = workspace.GetArray(Gemm.SlotWinogradPackedWeights, packWhole ? packedSize : 1);
         float[] winogradInput = workspace.GetArray(Gemm.SlotWinogradInput, Math.Max(1, lanes * transformedStride));
         float[] winogradProducts = workspace.GetArray(Gemm.SlotWinogradProducts, Math.Max(1, lanes * productsStride));
@@ -140,8 +142,12 @@ public static partial class Conv2d
         {
             if (implicitWeights) ImplicitRows(g, implicitPlan, (int*)pIr, implicitSizes.DepthRows);
             if (channelsLast) ChannelsLastRows(g, lastPlan, (int*)pIr);
-            if (winograd) TransformWeights(gradientGeometry, plan.Tile, pW, pU, flipped: true);
-            if (packWhole) PackTransformedWeights(gradientGeometry, plan, pU, pPackedU);
+            if (packDirectly) TransformAndPackWeights(gradientGeometry, plan, pW, pPackedU, flipped: true);
+            else if (winograd)
+            {
+                TransformWeights(gradientGeometry, plan.Tile, pW, pU, flipped: true);
+                if (packWhole) PackTransformedWeights(gradientGeometry, plan, pU, pPackedU);
+            }
             var body = new BackwardBody
             {
                 G = g, Input = pIn, Weight = pW, OutputGradient = pDy, InputGradient = wantInput ? pDx : null,
@@ -352,7 +358,7 @@ public static partial class Conv2d
             // Winograd's batch (≥ WinogradMinBatch) gives every thread its own chunks, so InputLanes is 1 here.
             float* packA = PackedWinogradWeights ? null : PackA + (nint)lane * PackAStride;
             float* u = WinogradWeights + (nint)group * Plan.Elements
-                * (PackedWinogradWeights ? Gemm.PackedASize(gt.OutPerGroup, gt.InPerGroup) : TransformedWeightPlane(gt));
+                * (PackedWinogradWeights ? PackedWeightPlane(gt) : TransformedWeightPlane(gt));
             for (int i = 0; i < count; i += Plan.Block)
             {
                 int samples = Math.Min(Plan.Block, count - i);

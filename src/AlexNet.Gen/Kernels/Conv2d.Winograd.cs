@@ -317,7 +317,7 @@ public static partial class Conv2d
         float* packA = null)
     {
         int inG = g.InPerGroup, outG = g.OutPerGroup, vSize = TransformedPlane(g, tiles);
-        int uSize = packA == null ? Gemm.PackedASize(outG, inG) : TransformedWeightPlane(g);
+        int uSize = packA == null ? PackedWeightPlane(g) : TransformedWeightPlane(g);
         for (int xi = xi0; xi < xi1; xi++)
         {
             float* u = packedU + (nint)xi * uSize, vx = v + (nint)xi * vSize, mx = m + (nint)xi * tiles;

@@ -41,7 +41,7 @@ public static partial class Conv2d
                 return;
             }
             var step = new WinogradStepBody { G = g, Plan = plan, Parts = threads, V = pV, M = pM, RowsSize = rowsSize };
-            int groupWeights = plan.Elements * Gemm.PackedASize(g.OutPerGroup, g.InPerGroup);
+            int groupWeights = plan.Elements * PackedWeightPlane(g);
             for (int n = 0; n < batch; n += plan.Block)
             {
                 step.Tiles = Math.Min(plan.Block, batch - n) * plan.TilesPerSample;
@@ -76,7 +76,7 @@ public static partial class Conv2d
         public void Run(int start, int end)
         {
             Geometry g = G;
-            int groupWeights = Plan.Elements * Gemm.PackedASize(g.OutPerGroup, g.InPerGroup);
+            int groupWeights = Plan.Elements * PackedWeightPlane(g);
             for (int lane = start; lane < end; lane++)
             {
                 var (n0, n1) = StaticParallel.Partition(Batch, Lanes, lane);

@@ -20,7 +20,7 @@ public static partial class Conv2d
         /// <summary>The SIMD width and K slice depth every entry is packed for.</summary>
         public int Width, SliceDepth;
 
-        /// <summary>[group][ξ] U_ξ packed whole (<see cref="Gemm.PackedASize"/>(Cout/g, Cin/g) floats each), for output tiles
+        /// <summary>[group][ξ] U_ξ packed whole (<see cref="PackedWeightPlane"/> floats each), for output tiles
         /// of 2 ([0]) and 4 ([1]): a model serving batch 1 (F(2×2, 3×3) on 13×13) and larger batches (F(4×4, 3×3)) keeps both.
         /// Arrays are kept when their entry is dropped (<see cref="Valid"/>), so training steps allocate nothing.</summary>
         public readonly float[][] Packed = [[], []];
@@ -44,7 +44,7 @@ public static partial class Conv2d
 
     /// <summary>
     /// The transformed weights of the layer keyed <paramref name="layer"/> for <paramref name="plan"/>, packed whole: U_ξ of
-    /// group gr at [(gr·Elements + ξ)·<see cref="Gemm.PackedASize"/>(Cout/g, Cin/g)]. When the weights or the GEMM's packing
+    /// group gr at [(gr·Elements + ξ)·<see cref="PackedWeightPlane"/>]. When the weights or the GEMM's packing
     /// differ from the last call's every entry is dropped; an entry missing for the plan's tile size is built.
     /// </summary>
     private static unsafe float[] PackedWinogradWeights(int layer, in Geometry g, in WinogradPlan plan, ReadOnlySpan<float> weight,
@@ -68,13 +68,18 @@ public static partial class Conv2d
 
         cache.Valid[entry] = false;
         float[] packed = cache.Packed[entry].Length == size ? cache.Packed[entry] : GC.AllocateUninitializedArray<float>(size, pinned: true);
-        float[] planes = workspace.GetArray(Gemm.SlotWinogradWeights, plan.Weights);
+        bool direct = PacksWeightPanelsDirectly(g);
+        float[] planes = workspace.GetArray(Gemm.SlotWinogradWeights, direct ? 1 : plan.Weights);
         fixed (float* pW = weight)
         fixed (float* pU = planes)
         fixed (float* pPacked = packed)
         {
-            TransformWeights(g, plan.Tile, pW, pU, flipped: false);
-            PackTransformedWeights(g, plan, pU, pPacked);
+            if (direct) TransformAndPackWeights(g, plan, pW, pPacked, flipped: false);
+            else
+            {
+                TransformWeights(g, plan.Tile, pW, pU, flipped: false);
+                PackTransformedWeights(g, plan, pU, pPacked);
+            }
         }
         cache.Packed[entry] = packed;
         cache.Valid[entry] = true;
@@ -120,18 +125,25 @@ public static partial class Conv2d
     /// <summary>Largest packed transformed weights (floats) the input gradient packs whole instead of per GEMM (Conv2d.Backward.cs).</summary>
     internal static int WholePackedWeightsLimit = 512 * 1024;
 
+    /// <summary>
+    /// Floats from one packed-whole U_ξ to the next: <see cref="Gemm.PackedASize"/>(Cout/g, Cin/g) and a cache line, so planes
+    /// whose size is a multiple of 4 KB (72 × 128 floats is 36 KB) do not all start in the same L1 set: the one-pass packing
+    /// (Conv2d.WinogradWeightPanels.cs) writes into all 16 or 36 of them at once.
+    /// </summary>
+    internal static int PackedWeightPlane(in Geometry g) => checked(Gemm.PackedASize(g.OutPerGroup, g.InPerGroup) + 16);
+
     /// <summary>Floats of <paramref name="g"/>'s transformed weights packed whole (<see cref="PackTransformedWeights"/>).</summary>
     internal static int PackedTransformedWeightsSize(in Geometry g, in WinogradPlan plan) =>
-        checked(g.Groups * plan.Elements * Gemm.PackedASize(g.OutPerGroup, g.InPerGroup));
+        checked(g.Groups * plan.Elements * PackedWeightPlane(g));
 
     /// <summary>The transformed planes (<see cref="TransformWeights"/>' layout) packed whole for the micro-kernel, on all
-    /// threads: U_ξ of group gr at [(gr·Elements + ξ)·<see cref="Gemm.PackedASize"/>(Cout/g, Cin/g)].</summary>
+    /// threads: U_ξ of group gr at [(gr·Elements + ξ)·<see cref="PackedWeightPlane"/>].</summary>
     internal static unsafe void PackTransformedWeights(in Geometry g, in WinogradPlan plan, float* planes, float* packed)
     {
         var body = new PackWeightsBody
         {
             Planes = planes, Packed = packed, Rows = g.OutPerGroup, Columns = g.InPerGroup, Plane = TransformedWeightPlane(g),
-            PackedSize = Gemm.PackedASize(g.OutPerGroup, g.InPerGroup),
+            PackedSize = PackedWeightPlane(g),
         };
         StaticParallel.For(g.Groups * plan.Elements, body);
     }

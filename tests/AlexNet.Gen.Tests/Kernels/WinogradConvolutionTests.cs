@@ -551,6 +551,68 @@ public sealed class WinogradConvolutionTests : IDisposable
     });
 
     /// <summary>
+    /// The one-pass transform into packed panels (Conv2d.WinogradWeightPanels.cs) against the two passes it replaces,
+    /// TransformWeights then PackTransformedWeights, bit for bit: F(2×2) and F(4×4), the layer and its input-gradient
+    /// convolution, groups, last panels of 4 and 8 rows, an odd column count (a column without a partner) and K slices of 5
+    /// and 7 columns (a column pair split by a slice); on 1 and 2 threads. The two-pass result is itself checked against
+    /// double by the tests above.
+    /// </summary>
+    [Theory]
+    [InlineData(24, 28, 1, 2)]
+    [InlineData(24, 28, 1, 4)]
+    [InlineData(13, 20, 1, 2)]
+    [InlineData(20, 13, 1, 4)]
+    [InlineData(32, 64, 2, 2)]
+    [InlineData(64, 128, 1, 2)]
+    [InlineData(64, 128, 1, 4)]
+    public unsafe void WeightPanelsInOnePassMatchTwoPasses(int inChannels, int outChannels, int groups, int tile)
+    {
+        var layer = new Conv2d.Geometry(inChannels, 9, 9, outChannels, 9, 9, 3, 3, 1, 1, 1, 1, groups, true);
+        if (!Conv2d.PacksWeightPanelsDirectly(layer))
+        {
+            // Only the AVX-512 GEMM's panels are built in one pass; elsewhere the two passes run (tested above).
+            Assert.False(Gemm.VectorWidth == 16 && Avx2.IsSupported);
+            return;
+        }
+        float[] w = Ref.GemmRandom(layer.WeightSize, 17);
+        int savedK = Gemm.ForceBlockK, savedThreads = StaticParallel.ThreadCount;
+        try
+        {
+            foreach (int sliceDepth in new[] { 0, 5, 7 })
+                foreach (int threads in new[] { 1, 2 })
+                    foreach (bool flipped in new[] { false, true })
+                    {
+                        Gemm.ForceBlockK = sliceDepth;
+                        StaticParallel.ThreadCount = threads;
+                        var g = flipped ? Conv2d.InputGradientGeometry(layer) : layer;
+                        var plan = new Conv2d.WinogradPlan(g, 1, tile);
+                        int size = Conv2d.PackedTransformedWeightsSize(g, plan);
+                        float[] expected = new float[size], actual = new float[size], planes = new float[plan.Weights];
+                        // The gap after each plane (PackedWeightPlane) is written by neither.
+                        Array.Fill(expected, float.NaN);
+                        Array.Fill(actual, float.NaN);
+                        fixed (float* pw = w)
+                        fixed (float* pu = planes)
+                        fixed (float* pe = expected)
+                        fixed (float* pa = actual)
+                        {
+                            Conv2d.TransformWeights(g, tile, pw, pu, flipped);
+                            Conv2d.PackTransformedWeights(g, plan, pu, pe);
+                            Conv2d.TransformAndPackWeights(g, plan, pw, pa, flipped);
+                        }
+                        for (int i = 0; i < size; i++)
+                            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                                $"slices {sliceDepth} threads {threads} flipped {flipped}: packed[{i}] = {actual[i]}, two passes {expected[i]}");
+                    }
+        }
+        finally
+        {
+            Gemm.ForceBlockK = savedK;
+            StaticParallel.ThreadCount = savedThreads;
+        }
+    }
+
+    /// <summary>
     /// TransformWeights of an r×r layer with <paramref name="inChannels"/> → <paramref name="outChannels"/> (or its
     /// input-gradient convolution) on tiles of <paramref name="tile"/> against Σ G[r', i]·w[i, j]·G[q, j] in double, G being
     /// <paramref name="gm"/> (6 × r): within 1e-6 relative.
