@@ -34,6 +34,8 @@ public static partial class Conv2d
         /// <summary>Floats of one lane's planes (one sample, one group), the slack the last tiles read past them, and
         /// one input row split into phases.</summary>
         public readonly int PlanesSize;
+        /// <summary>Floats of one input row split into its column phases (BuildPlanes' scratch).</summary>
+        public readonly int RowPhasesSize;
         /// <summary>Floats of one lane's output block [OutRows × PaddedWidth].</summary>
         public readonly int BlockOutputSize;
         /// <summary>Floats of the packed weights of all groups.</summary>
@@ -57,7 +59,8 @@ public static partial class Conv2d
             PaddedWidth = checked(Tiles * Nr);
             OutRows = (g.OutPerGroup + Mr - 1) / Mr * Mr;
             // The last tile of the last tap reads up to PlaneWidth − 1 + Nr − 1 floats past the last plane.
-            PlanesSize = checked(PlanesFloats(g) + PlaneWidth + Nr + g.StrideWidth * PhaseWidth(g));
+            RowPhasesSize = checked(g.StrideWidth * PhaseWidth(g));
+            PlanesSize = checked(PlanesFloats(g) + PlaneWidth + Nr + RowPhasesSize);
             BlockOutputSize = checked(OutRows * PaddedWidth);
             PackedWeightsSize = checked(g.Groups * OutRows * g.Depth);
             TileCopySize = Nr == 16 ? checked(g.Depth * 16 + 16) : 0;
@@ -79,7 +82,9 @@ public static partial class Conv2d
         float[] packedBuffer = workspace.GetArray(Gemm.SlotPackA, plan.PackedWeightsSize);
         float[] rowBuffer = workspace.GetArray(Gemm.SlotImplicitRows, g.Depth); // int offsets, stored in a float buffer
         int planesStride = LaneStride(plan.PlanesSize, lanes), blockStride = LaneStride(plan.BlockOutputSize, lanes);
-        float[] planeBuffer = workspace.GetArray(Gemm.SlotColumns, lanes * planesStride);
+        // One sample's tiles split over the threads: its planes built by all of them, the others' row scratch after the planes.
+        int rowScratch = perSample ? 0 : (tileLanes - 1) * plan.RowPhasesSize;
+        float[] planeBuffer = workspace.GetArray(Gemm.SlotColumns, lanes * planesStride + rowScratch);
         float[] blockBuffer = workspace.GetArray(Gemm.SlotBlockMatrix, lanes * blockStride);
         float[] tileBuffer = workspace.GetArray(Gemm.SlotImplicitTile, Math.Max(1, Math.Max(lanes, tileLanes) * plan.TileCopySize));
         fixed (float* pIn = input)
@@ -113,7 +118,7 @@ public static partial class Conv2d
             for (int n = 0; n < batch; n++)
                 for (int group = 0; group < g.Groups; group++)
                 {
-                    BuildPlanes(g, plan, body.GroupInput(n, group), pPlanes);
+                    BuildPlanesParallel(g, plan, body.GroupInput(n, group), pPlanes, pPlanes + planesStride, tileLanes);
                     body.Sample = n;
                     body.Group = group;
                     StaticParallel.For(tileLanes, tileLanes, body);
@@ -279,42 +284,80 @@ public static partial class Conv2d
     /// <summary>The phase planes of one sample's group (see above), then zeros over the slack the last tiles read.</summary>
     private static unsafe void BuildPlanes(in Geometry g, in ImplicitPlan plan, float* x, float* planes)
     {
-        int sh = g.StrideHeight, sw = g.StrideWidth, hp = plan.PlaneHeight, wp = plan.PlaneWidth, planeSize = hp * wp;
-        int phaseWidth = PhaseWidth(g), planesFloats = plan.PlanesFloats(g);
-        float* rowPhases = planes + planesFloats + wp + plan.Nr;
-        for (int c = 0; c < g.InPerGroup; c++)
+        BuildPlaneRows(g, plan, x, planes, planes + plan.PlanesFloats(g) + plan.PlaneWidth + plan.Nr, 0, g.InPerGroup * g.StrideHeight);
+        new Span<float>(planes + plan.PlanesFloats(g), plan.PlaneWidth + plan.Nr).Clear();
+    }
+
+    /// <summary>
+    /// <see cref="BuildPlanes"/> on every thread, for one sample's tiles split over them (batch 1): each thread builds the
+    /// planes of a range of (channel, row phase) pairs; the main thread had built them alone while the others waited, 8 %
+    /// of the torchvision conv1's batch-1 time. <paramref name="rowScratch"/>: <see cref="ImplicitPlan.RowPhasesSize"/> floats per
+    /// thread after the first (which uses the planes' own).
+    /// </summary>
+    private static unsafe void BuildPlanesParallel(in Geometry g, in ImplicitPlan plan, float* x, float* planes, float* rowScratch, int lanes)
+    {
+        var body = new PlanesBody { G = g, Plan = plan, X = x, Planes = planes, RowScratch = rowScratch, Lanes = lanes };
+        StaticParallel.For(lanes, lanes, body);
+        new Span<float>(planes + plan.PlanesFloats(g), plan.PlaneWidth + plan.Nr).Clear();
+    }
+
+    private unsafe struct PlanesBody : IParallelBody
+    {
+        public Geometry G;
+        public ImplicitPlan Plan;
+        public float* X, Planes, RowScratch;
+        public int Lanes;
+
+        public readonly void Run(int start, int end)
         {
+            for (int lane = start; lane < end; lane++)
+            {
+                var (u0, u1) = StaticParallel.Partition(G.InPerGroup * G.StrideHeight, Lanes, lane);
+                float* rowPhases = lane == 0 ? Planes + Plan.PlanesFloats(G) + Plan.PlaneWidth + Plan.Nr
+                    : RowScratch + (nint)(lane - 1) * Plan.RowPhasesSize;
+                BuildPlaneRows(G, Plan, X, Planes, rowPhases, u0, u1);
+            }
+        }
+    }
+
+    /// <summary>The planes of (channel, row phase) pairs [u0, u1) (pair c·SH + rp), splitting each input row into
+    /// <paramref name="rowPhases"/> (<see cref="ImplicitPlan.RowPhasesSize"/> floats of scratch).</summary>
+    private static unsafe void BuildPlaneRows(in Geometry g, in ImplicitPlan plan, float* x, float* planes, float* rowPhases, int u0, int u1)
+    {
+        int sh = g.StrideHeight, sw = g.StrideWidth, hp = plan.PlaneHeight, wp = plan.PlaneWidth, planeSize = hp * wp;
+        int phaseWidth = PhaseWidth(g);
+        for (int u = u0; u < u1; u++)
+        {
+            int c = u / sh, rp = u % sh;
             float* xc = x + (nint)c * g.InPixels;
             float* pc = planes + (nint)c * sh * sw * planeSize;
-            for (int rp = 0; rp < sh; rp++)
-                for (int a = 0; a < hp; a++)
+            for (int a = 0; a < hp; a++)
+            {
+                int ih = a * sh + rp - g.PadTop;
+                if ((uint)ih >= (uint)g.InHeight)
                 {
-                    int ih = a * sh + rp - g.PadTop;
-                    if ((uint)ih >= (uint)g.InHeight)
+                    for (int cp = 0; cp < sw; cp++) new Span<float>(pc + (nint)(rp * sw + cp) * planeSize + (nint)a * wp, wp).Clear();
+                    continue;
+                }
+                // Input row ih split once into its column phases; plane column b of phase cp is phase q, entry b + shift.
+                SplitColumnPhases(xc + (nint)ih * g.InWidth, g.InWidth, sw, rowPhases, phaseWidth);
+                for (int cp = 0; cp < sw; cp++)
+                {
+                    int offset = cp - g.PadLeft;
+                    int q = (offset % sw + sw) % sw, shift = (offset - q) / sw;
+                    int count = (g.InWidth - q + sw - 1) / sw;
+                    int b0 = Math.Max(0, -shift), b1 = Math.Min(wp, count - shift);
+                    float* dst = pc + (nint)(rp * sw + cp) * planeSize + (nint)a * wp;
+                    if (b1 <= b0)
                     {
-                        for (int cp = 0; cp < sw; cp++) new Span<float>(pc + (nint)(rp * sw + cp) * planeSize + (nint)a * wp, wp).Clear();
+                        new Span<float>(dst, wp).Clear();
                         continue;
                     }
-                    // Input row ih split once into its column phases; plane column b of phase cp is phase q, entry b + shift.
-                    SplitColumnPhases(xc + (nint)ih * g.InWidth, g.InWidth, sw, rowPhases, phaseWidth);
-                    for (int cp = 0; cp < sw; cp++)
-                    {
-                        int offset = cp - g.PadLeft;
-                        int q = (offset % sw + sw) % sw, shift = (offset - q) / sw;
-                        int count = (g.InWidth - q + sw - 1) / sw;
-                        int b0 = Math.Max(0, -shift), b1 = Math.Min(wp, count - shift);
-                        float* dst = pc + (nint)(rp * sw + cp) * planeSize + (nint)a * wp;
-                        if (b1 <= b0)
-                        {
-                            new Span<float>(dst, wp).Clear();
-                            continue;
-                        }
-                        new Span<float>(dst, b0).Clear();
-                        CopyRun(rowPhases + (nint)q * phaseWidth + b0 + shift, dst + b0, b1 - b0);
-                        new Span<float>(dst + b1, wp - b1).Clear();
-                    }
+                    new Span<float>(dst, b0).Clear();
+                    CopyRun(rowPhases + (nint)q * phaseWidth + b0 + shift, dst + b0, b1 - b0);
+                    new Span<float>(dst + b1, wp - b1).Clear();
                 }
+            }
         }
-        new Span<float>(planes + planesFloats, wp + plan.Nr).Clear();
     }
 }
