@@ -168,11 +168,7 @@ public static partial class Conv2d
                         {
                             // 9–11 rows: the 12-row kernel into a tile, its first m rows into dW (rows past outG are not dW's).
                             IndirectKernel12x32.Run(kcb, a, b, rows + pc, edge, 32, false);
-                            for (int r = 0; r < m; r++)
-                            {
-                                float* dst = ci + (nint)r * n, e = edge + r * 32;
-                                for (int j = 0; j < 32; j++) dst[j] = add ? dst[j] + e[j] : e[j];
-                            }
+                            Gemm.StoreEdge(edge, 32, m, 32, ci, n, add);
                         }
                     }
                 }

@@ -339,17 +339,24 @@ public static partial class Gemm
                     // are computed exactly like interior ones.
                     if (typeof(TK) == typeof(Kernel12x32) && rows <= 8) ShortPanelKernel.Run<PackedBRows>(rows, kcb, ap, bp, null, edge, nr, false);
                     else TK.Run(kcb, ap, bp, edge, nr, false);
-                    for (int r = 0; r < rows; r++)
-                    {
-                        float* cr = cp + (nint)r * ldc;
-                        float* er = edge + r * nr;
-                        if (add)
-                            for (int j = 0; j < cols; j++) cr[j] += er[j];
-                        else
-                            for (int j = 0; j < cols; j++) cr[j] = er[j];
-                    }
+                    StoreEdge(edge, nr, rows, cols, cp, ldc, add);
                 }
             }
+        }
+    }
+
+    /// <summary>C[0..rows, 0..cols] = (or +=) the valid part of an edge tile computed into scratch (rows <paramref name="edgeStride"/>
+    /// apart), so edge elements get exactly the arithmetic of interior ones.</summary>
+    internal static unsafe void StoreEdge(float* edge, int edgeStride, int rows, int cols, float* c, int ldc, bool add)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* cr = c + (nint)r * ldc;
+            float* er = edge + (nint)r * edgeStride;
+            if (add)
+                for (int j = 0; j < cols; j++) cr[j] += er[j];
+            else
+                for (int j = 0; j < cols; j++) cr[j] = er[j];
         }
     }
 }
