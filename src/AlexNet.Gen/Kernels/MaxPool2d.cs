@@ -73,10 +73,14 @@ public static class MaxPool2d
             int inH = T.InHeight, inW = T.InWidth, outH = T.OutHeight, outW = T.OutWidth;
             // Separable: the column-wise max over the window's rows (vectorized across the row), then the max over
             // each window's columns of that row. KH + KW work per output instead of KH·KW.
-            Span<float> rowMax = PoolGeometry.ScratchRow(inW);
-            // Outputs [w0, w1) have whole windows: those go eight at a time, the scalar loop does the clipped ones.
-            bool whole = PoolSimd.Interior<T>(out int w0, out int w1);
-            fixed (float* pRow = rowMax)
+            // The row, 32 floats of slack for the stride-2 split's loads, then its two halves (PoolSimd.Stride2.cs).
+            int half = PoolSimd.HalfLength(inW);
+            Span<float> scratch = PoolGeometry.ScratchRow(inW + 32 + 2 * half), rowMax = scratch[..inW];
+            // Outputs [w0, w1) have whole windows: those go sixteen (stride 2, AVX-512) or eight at a time, the scalar
+            // loop does the clipped ones.
+            bool split = PoolSimd.Stride2<T>(out int w0, out int w1);
+            bool whole = split || PoolSimd.Interior<T>(out w0, out w1);
+            fixed (float* pRow = scratch)
             for (int plane = start; plane < end; plane++)
             {
                 float* x = Input + (long)plane * inH * inW;
@@ -92,7 +96,13 @@ public static class MaxPool2d
                     new ReadOnlySpan<float>(x + (long)hs * inW, inW).CopyTo(rowMax);
                     for (int h = hs + 1; h < he; h++)
                         TensorPrimitives.Max(rowMax, new ReadOnlySpan<float>(x + (long)h * inW, inW), rowMax);
-                    if (whole) PoolSimd.WindowMax256<T>(pRow, w0, w1, y);
+                    if (split)
+                    {
+                        float* even = pRow + inW + 32, odd = even + half;
+                        PoolSimd.Split(pRow, inW, even, odd);
+                        PoolSimd.WindowMaxStride2<T>(even, odd, w0, w1, y);
+                    }
+                    else if (whole) PoolSimd.WindowMax256<T>(pRow, w0, w1, y);
                     for (int ow = 0; ow < outW; ow++)
                     {
                         if (whole && ow == w0) ow = w1;
@@ -125,11 +135,16 @@ public static class MaxPool2d
             // Separable like Forward, keeping the first row of each column's maximum; the horizontal pass then prefers
             // the smaller row, then the smaller column, among equal maxima: the row-major first maximum. A row of
             // windows that meets a NaN is rescanned exactly (PyTorch lets every NaN replace the maximum).
-            Span<float> scratch = PoolGeometry.ScratchRow(2 * inW);
+            // Column maxima and their rows (each with 32 floats of slack for the split), then the four split halves.
+            int half = PoolSimd.HalfLength(inW);
+            Span<float> scratch = PoolGeometry.ScratchRow(2 * (inW + 32) + 4 * half);
             fixed (float* colMax = scratch)
             {
-                int* colRow = (int*)(colMax + inW);
-                bool whole = PoolSimd.Interior<T>(out int w0, out int w1); // as in Forward
+                int* colRow = (int*)(colMax + inW + 32);
+                float* evenMax = colMax + 2 * (inW + 32), oddMax = evenMax + half;
+                int* evenRow = (int*)(oddMax + half), oddRow = evenRow + half;
+                bool split = PoolSimd.Stride2<T>(out int w0, out int w1); // as in Forward
+                bool whole = split || PoolSimd.Interior<T>(out w0, out w1);
                 for (int plane = start; plane < end; plane++)
                 {
                     float* x = Input + (long)plane * inH * inW;
@@ -148,7 +163,13 @@ public static class MaxPool2d
                         bool sawNaN = PoolSimd.ColumnMax(x, inW, hs, he, colMax, colRow);
                         // A row that meets a NaN rescans every window below.
                         bool vector = whole && !sawNaN;
-                        if (vector) PoolSimd.WindowArgMax256<T>(colMax, colRow, w0, w1, y, arg);
+                        if (vector && split)
+                        {
+                            PoolSimd.Split(colMax, inW, evenMax, oddMax);
+                            PoolSimd.Split((float*)colRow, inW, (float*)evenRow, (float*)oddRow);
+                            PoolSimd.WindowArgMaxStride2<T>(evenMax, oddMax, evenRow, oddRow, w0, w1, y, arg);
+                        }
+                        else if (vector) PoolSimd.WindowArgMax256<T>(colMax, colRow, w0, w1, y, arg);
                         for (int ow = 0; ow < outW; ow++)
                         {
                             if (vector && ow == w0) ow = w1;
@@ -242,7 +263,7 @@ public static class MaxPool2d
 /// Column-wise maximum with the first row attaining it. Each width has its own entry point so tests can run every
 /// path (Vector512 operations are emulated, hence still correct, where the hardware lacks them).
 /// </summary>
-internal static unsafe class PoolSimd
+internal static unsafe partial class PoolSimd
 {
     /// <summary>
     /// For every column w: colMax[w] = max over rows [hs, he) of x[h·inW + w], colRow[w] = the first such h (strict &gt;,
@@ -250,7 +271,9 @@ internal static unsafe class PoolSimd
     /// </summary>
     public static bool ColumnMax(float* x, int inW, int hs, int he, float* colMax, int* colRow)
     {
-        if (Vector512.IsHardwareAccelerated) return ColumnMax512(x, inW, hs, he, colMax, colRow);
+        // Rows narrower than a Vector512 (the compact net's 14 columns) take the Vector256 pass, which covers 8–15
+        // columns with two overlapping vectors; the Vector512 one would have left them all to the scalar tail.
+        if (Vector512.IsHardwareAccelerated && inW >= Vector512<float>.Count) return ColumnMax512(x, inW, hs, he, colMax, colRow);
         if (Vector256.IsHardwareAccelerated) return ColumnMax256(x, inW, hs, he, colMax, colRow);
         return ColumnMaxScalar(x, inW, hs, he, colMax, colRow, 0);
     }

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.Intrinsics;
 using System.Linq;
 using AlexNet.Gen.Kernels;
 using AlexNet.Gen.Tests.Reference;
@@ -117,6 +118,27 @@ public unsafe class PoolingKernelTests
         public static int PadTop => 0; public static int PadLeft => 1; public static int PadBottom => 0; public static int PadRight => 2; public static bool CountIncludePad => false;
     }
 
+    private struct K2S2Short : IAvgPool2dConfig // the compact net's pool2: 7 outputs a row, fewer than one vector group
+    {
+        public static int Channels => 3; public static int InHeight => 14; public static int InWidth => 14; public static int OutHeight => 7; public static int OutWidth => 7;
+        public static int KernelHeight => 2; public static int KernelWidth => 2; public static int StrideHeight => 2; public static int StrideWidth => 2;
+        public static int PadTop => 0; public static int PadLeft => 0; public static int PadBottom => 0; public static int PadRight => 0; public static bool CountIncludePad => true;
+    }
+
+    private struct K3S2Short : IAvgPool2dConfig // the compact net's pool3: 7×7 to 3×3
+    {
+        public static int Channels => 3; public static int InHeight => 7; public static int InWidth => 7; public static int OutHeight => 3; public static int OutWidth => 3;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 2; public static int StrideWidth => 2;
+        public static int PadTop => 0; public static int PadLeft => 0; public static int PadBottom => 0; public static int PadRight => 0; public static bool CountIncludePad => true;
+    }
+
+    private struct K2S2Wide : IAvgPool2dConfig // 35 outputs a row: two whole groups of sixteen and a short one
+    {
+        public static int Channels => 2; public static int InHeight => 6; public static int InWidth => 70; public static int OutHeight => 3; public static int OutWidth => 35;
+        public static int KernelHeight => 2; public static int KernelWidth => 2; public static int StrideHeight => 2; public static int StrideWidth => 2;
+        public static int PadTop => 0; public static int PadLeft => 0; public static int PadBottom => 0; public static int PadRight => 0; public static bool CountIncludePad => true;
+    }
+
     private struct Large : IAvgPool2dConfig // big enough to run on several threads
     {
         public static int Channels => 16; public static int InHeight => 32; public static int InWidth => 33; public static int OutHeight => 16; public static int OutWidth => 17;
@@ -142,7 +164,8 @@ public unsafe class PoolingKernelTests
     {
         nameof(K1S1), nameof(K2S2), nameof(K3S2), nameof(K3S1Pad1), nameof(K3S1Pad1Exclude), nameof(SameExclude),
         nameof(SameInclude), nameof(K5x2S3x1), nameof(K4S3x2Asym), nameof(PadOnlyExclude), nameof(PadOnlyInclude),
-        nameof(K3S2Wide), nameof(K3S2PadWide), nameof(K2S3Wide), nameof(K4S2AsymWide),
+        nameof(K3S2Wide), nameof(K3S2PadWide), nameof(K2S3Wide), nameof(K4S2AsymWide), nameof(K2S2Short), nameof(K3S2Short),
+        nameof(K2S2Wide),
     };
 
     public static TheoryData<string, int> Cases()
@@ -182,6 +205,9 @@ public unsafe class PoolingKernelTests
             case nameof(K3S2PadWide): check.Run<K3S2PadWide>(batch); break;
             case nameof(K2S3Wide): check.Run<K2S3Wide>(batch); break;
             case nameof(K4S2AsymWide): check.Run<K4S2AsymWide>(batch); break;
+            case nameof(K2S2Short): check.Run<K2S2Short>(batch); break;
+            case nameof(K3S2Short): check.Run<K3S2Short>(batch); break;
+            case nameof(K2S2Wide): check.Run<K2S2Wide>(batch); break;
             default: throw new ArgumentException("unknown config " + config);
         }
     }
@@ -368,7 +394,8 @@ public unsafe class PoolingKernelTests
         }
     }
 
-    public static TheoryData<string> WideConfigs() => new(nameof(K3S2Wide), nameof(K3S2PadWide), nameof(K2S3Wide), nameof(K4S2AsymWide));
+    public static TheoryData<string> WideConfigs() => new(nameof(K3S2Wide), nameof(K3S2PadWide), nameof(K2S3Wide), nameof(K4S2AsymWide),
+        nameof(K2S2Short), nameof(K3S2Short), nameof(K2S2Wide));
 
     [Theory, MemberData(nameof(WideConfigs))]
     public void MaxPoolWindowsHoldingANaNGiveNaNOnEveryPath(string config) => Dispatch(config, 2, new NaNWindowCheck());
@@ -417,12 +444,14 @@ public unsafe class PoolingKernelTests
             var shape = ShapeOf<T>();
             // Three distinct values: most windows hold several maxima, so the tie rule decides most indices.
             float[] x = ToFloat(Uniform(batch * shape.InSize, 0, 3, 41).Select(Math.Floor).ToArray());
-            var results = new (float[] Y, float[] YTraining, int[] Argmax)[2];
+            // Paths: scalar, the sixteen-wide stride-2 pass (on AVX-512; else the eight-wide one), the eight-wide one.
+            var results = new (float[] Y, float[] YTraining, int[] Argmax)[3];
             try
             {
-                for (int path = 0; path < 2; path++)
+                for (int path = 0; path < 3; path++)
                 {
-                    PoolSimd.VectorEnabled = path == 1;
+                    PoolSimd.VectorEnabled = path > 0;
+                    PoolSimd.Stride2Enabled = path < 2;
                     var r = (Y: new float[batch * shape.OutSize], YTraining: new float[batch * shape.OutSize], Argmax: new int[batch * shape.OutSize]);
                     MaxPool2d.Forward<T>(x, r.Y, batch);
                     MaxPool2d.ForwardTraining<T>(x, r.YTraining, r.Argmax, batch);
@@ -432,11 +461,31 @@ public unsafe class PoolingKernelTests
             finally
             {
                 PoolSimd.VectorEnabled = true;
+                PoolSimd.Stride2Enabled = true;
             }
-            Assert.Equal(results[0].Y, results[1].Y);
-            Assert.Equal(results[0].YTraining, results[1].YTraining);
-            Assert.Equal(results[0].Argmax, results[1].Argmax);
+            for (int path = 1; path < 3; path++)
+            {
+                Assert.Equal(results[0].Y, results[path].Y);
+                Assert.Equal(results[0].YTraining, results[path].YTraining);
+                Assert.Equal(results[0].Argmax, results[path].Argmax);
+            }
         }
+    }
+
+    /// <summary>On AVX-512 the stride-2 pools (AlexNet's 3/2, the compact net's 2/2, padded or not, short rows or long) take
+    /// the sixteen-wide pass, so the checks above run it; elsewhere it is off.</summary>
+    [Fact]
+    public void StrideTwoPoolsTakeTheSixteenWidePassOnAvx512()
+    {
+        bool expected = Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+        Assert.Equal(expected, PoolSimd.Stride2<K2S2Short>(out int s0, out int e0));
+        Assert.Equal((0, 7), (s0, e0));
+        Assert.Equal(expected, PoolSimd.Stride2<K3S2Short>(out _, out int e1));
+        Assert.Equal(3, e1);
+        Assert.Equal(expected, PoolSimd.Stride2<K3S2PadWide>(out int s2, out int e2));
+        Assert.Equal((1, 20), (s2, e2)); // output 0's window starts in the padding (column −1), output 19's ends at column 39
+        Assert.Equal(expected, PoolSimd.Stride2<K4S2AsymWide>(out _, out _));
+        Assert.False(PoolSimd.Stride2<K2S3Wide>(out _, out _)); // stride 3
     }
 
     [Fact]
