@@ -24,11 +24,18 @@ public static partial class Conv2d
     internal static int PaddedPatchesSize(in Geometry g, in WinogradPlan plan, int samples) =>
         checked(samples * g.InPerGroup * PaddedPlane(plan) + PaddedSlack);
 
-    /// <summary>Floats past the last padded row that <see cref="SplitNarrowRow"/> may write.</summary>
+    /// <summary>Floats past a channel's last padded row that <see cref="SplitNarrowRow"/> and <see cref="SplitNarrowRow4"/> may
+    /// write (at most 8, zeros).</summary>
     private const int PaddedSlack = 16;
 
-    /// <summary>Floats of one channel's padded copy.</summary>
-    private static int PaddedPlane(in WinogradPlan plan) => PaddedRows(plan) * plan.Tile * PhaseLength(plan);
+    /// <summary>
+    /// Floats of one channel's padded copy: its rows, then <see cref="PaddedSlack"/> floats that only the last row's overhang
+    /// writes. Without them that overhang (zeros) landed on the next channel's first row: harmless when that row is top
+    /// padding, but with no top padding it is input, and when the threads split a block's channels the next channel may
+    /// belong to the other thread, which had already filled it (a 32 → 16-channel layer without padding, an even output
+    /// height and batch 1 or 3 gave wrong outputs in about one run in three).
+    /// </summary>
+    internal static int PaddedPlane(in WinogradPlan plan) => PaddedRows(plan) * plan.Tile * PhaseLength(plan) + PaddedSlack;
 
     /// <summary>
     /// What a tile transform reads: the block's size×size patches (size 4 or 6 for the input transforms, 2 for the
@@ -86,7 +93,7 @@ public static partial class Conv2d
     /// the Fashion-MNIST sample's training time). Wider rows go through that line.
     /// </summary>
     [SkipLocalsInit]
-    private static unsafe void FillPaddedPatches(in Geometry g, in WinogradPlan plan, float* x, int samples, float* padded, int c0, int c1)
+    internal static unsafe void FillPaddedPatches(in Geometry g, in WinogradPlan plan, float* x, int samples, float* padded, int c0, int c1)
     {
         int rows = PaddedRows(plan), length = PhaseLength(plan), pitch = plan.Tile * length;
         int left = g.PadLeft, width = Math.Min(g.InWidth, pitch - left);
@@ -109,7 +116,7 @@ public static partial class Conv2d
             for (int c = c0; c < c1; c++)
             {
                 float* xc = x + (nint)s * g.InputSize + (nint)c * g.InPixels;
-                float* dst = padded + ((nint)s * g.InPerGroup + c) * rows * pitch;
+                float* dst = padded + ((nint)s * g.InPerGroup + c) * PaddedPlane(plan);
                 for (int r = 0; r < rows; r++, dst += pitch)
                 {
                     int ih = r - g.PadTop;
@@ -287,7 +294,7 @@ public static partial class Conv2d
         /// <summary>Runs of tiles t0..t0+7 (tiles past the end read zero) in the padded copy.</summary>
         public static PatchSource Of(in WinogradPlan plan, int t0, int tiles, int channelsPerSample)
         {
-            int length = PhaseLength(plan), rowPitch = plan.Tile * length, plane = PaddedRows(plan) * rowPitch;
+            int length = PhaseLength(plan), rowPitch = plan.Tile * length, plane = PaddedPlane(plan);
             var source = new PatchSource();
             int* run = stackalloc int[8];
             nint base0 = 0, base1 = 0;

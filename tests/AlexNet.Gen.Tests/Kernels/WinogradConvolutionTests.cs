@@ -162,6 +162,17 @@ public sealed class WinogradConvolutionTests : IDisposable
         public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => false;
     }
 
+    /// <summary>32 → 16, no padding, an even output height (8 × 7 from 10 × 9): the padded copy's last row of a channel holds
+    /// input, and its row store's overhang reaches the next channel's first row (input too), which the other thread fills
+    /// when a batch-1 block splits the input transform by channel.</summary>
+    private struct W11 : IConv2dConfig
+    {
+        public static int InChannels => 32; public static int InHeight => 10; public static int InWidth => 9;
+        public static int OutChannels => 16; public static int OutHeight => 8; public static int OutWidth => 7;
+        public static int KernelHeight => 3; public static int KernelWidth => 3; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 0; public static int PadLeft => 0; public static int Groups => 1; public static bool HasBias => true;
+    }
+
     private interface ICheck
     {
         void Run<T>() where T : struct, IConv2dConfig;
@@ -185,6 +196,7 @@ public sealed class WinogradConvolutionTests : IDisposable
             case "V3": check.Run<V3>(); break;
             case "V4": check.Run<V4>(); break;
             case "W10": check.Run<W10>(); break;
+            case "W11": check.Run<W11>(); break;
             default: throw new ArgumentException($"unknown config {config}");
         }
     }
@@ -194,7 +206,7 @@ public sealed class WinogradConvolutionTests : IDisposable
     public static TheoryData<string, int, int, bool> Cases()
     {
         var data = new TheoryData<string, int, int, bool>();
-        foreach (string config in new[] { "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10", "V1", "V2", "V3", "V4" })
+        foreach (string config in new[] { "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10", "W11", "V1", "V2", "V3", "V4" })
             foreach (int batch in new[] { 1, 3, 4, 9 })
                 foreach (int width in new[] { 8, 16 })
                     foreach (bool tile4 in config[0] == 'W' && config != "W9" ? new[] { true, false } : new[] { false })
@@ -549,6 +561,51 @@ public sealed class WinogradConvolutionTests : IDisposable
         1.0 / 4, 0, 0, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
         1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3, 1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3, 0, 0, 0, 0, 1,
     });
+
+    /// <summary>
+    /// Filling the padded copy of channels [c0, c1) writes those channels' planes and nothing else, so threads that split
+    /// a block's channels never write each other's: every other float keeps a NaN sentinel, for narrow rows of F(2×2) and
+    /// F(4×4) (the whole-vector stores that overhang a row) and wide rows, with and without padding, over several samples.
+    /// Before each plane had its slack, a channel's last row overhung the next channel's first (W11 failed).
+    /// </summary>
+    [Theory]
+    [InlineData("W11", 2)]
+    [InlineData("W11", 4)]
+    [InlineData("W2", 2)]
+    [InlineData("W1", 4)]
+    [InlineData("W7", 2)]
+    [InlineData("W7", 4)]
+    [InlineData("V1", 2)]
+    public void PaddedCopiesOfAChannelRangeStayInTheirPlanes(string config, int tile) =>
+        WithTile4(tile == 4, () => Dispatch(config, new PaddedPlanesCheck()));
+
+    private sealed unsafe class PaddedPlanesCheck : ICheck
+    {
+        public void Run<T>() where T : struct, IConv2dConfig
+        {
+            const int samples = 3;
+            var g = Conv2d.Geometry.Of<T>();
+            var plan = new Conv2d.WinogradPlan(g, samples, g.KernelHeight == 3 ? Conv2d.ForwardTile(g, samples) : 2);
+            var x = new float[samples * g.InputSize];
+            var random = new Random(5);
+            for (int i = 0; i < x.Length; i++) x[i] = (float)random.NextDouble() + 0.5f; // never zero
+            int plane = Conv2d.PaddedPlane(plan), channels = g.InPerGroup;
+            var padded = new float[Conv2d.PaddedPatchesSize(g, plan, samples)];
+            foreach (var (c0, c1) in new[] { (0, channels / 2), (channels / 2, channels), (1, 2) })
+            {
+                Array.Fill(padded, float.NaN);
+                fixed (float* px = x, pp = padded) Conv2d.FillPaddedPatches(g, plan, px, samples, pp, c0, c1);
+                for (int s = 0; s < samples; s++)
+                    for (int c = 0; c < channels; c++)
+                    {
+                        if (c >= c0 && c < c1) continue;
+                        int start = (s * channels + c) * plane;
+                        for (int i = start; i < start + plane; i++)
+                            Assert.True(float.IsNaN(padded[i]), $"{typeof(T).Name}: filling channels [{c0}, {c1}) wrote float {i - start} of sample {s}'s channel {c}");
+                    }
+            }
+        }
+    }
 
     /// <summary>
     /// The one-pass transform into packed panels (Conv2d.WinogradWeightPanels.cs) against the two passes it replaces,
