@@ -290,17 +290,15 @@ public static partial class Conv2d
     }
 
     /// <summary>The phase planes of one sample's group (see above), then zeros over the slack the last tiles read.</summary>
-    private static unsafe void BuildPlanes(in Geometry g, in ImplicitPlan plan, float* x, float* planes)
-    {
-        BuildPlaneRows(g, plan, x, planes, planes + plan.PlanesFloats(g) + plan.PlaneWidth + plan.Nr, 0, g.InPerGroup * g.StrideHeight);
-        new Span<float>(planes + plan.PlanesFloats(g), plan.PlaneWidth + plan.Nr).Clear();
-    }
+    private static unsafe void BuildPlanes(in Geometry g, in ImplicitPlan plan, float* x, float* planes) =>
+        BuildPlanesParallel(g, plan, x, planes, null, 1);
 
     /// <summary>
-    /// <see cref="BuildPlanes"/> on every thread, for one sample's tiles split over them (batch 1): each thread builds the
-    /// planes of a range of (channel, row phase) pairs; the main thread had built them alone while the others waited, 8 %
-    /// of the torchvision conv1's batch-1 time. <paramref name="rowScratch"/>: <see cref="ImplicitPlan.RowPhasesSize"/> floats per
-    /// thread after the first (which uses the planes' own).
+    /// <see cref="BuildPlanes"/> on <paramref name="lanes"/> threads, for one sample's tiles split over them (batch 1): each
+    /// builds the planes of a range of (channel, row phase) pairs; the main thread had built them alone while the others
+    /// waited, 8 % of the torchvision conv1's batch-1 time. <paramref name="rowScratch"/>: <see cref="ImplicitPlan.RowPhasesSize"/>
+    /// floats per thread after the first (which uses the planes' own). With one lane (or inside a parallel loop) it runs on
+    /// the calling thread.
     /// </summary>
     private static unsafe void BuildPlanesParallel(in Geometry g, in ImplicitPlan plan, float* x, float* planes, float* rowScratch, int lanes)
     {

@@ -95,7 +95,7 @@ public static partial class Conv2d
     [SkipLocalsInit]
     internal static unsafe void FillPaddedPatches(in Geometry g, in WinogradPlan plan, float* x, int samples, float* padded, int c0, int c1)
     {
-        int rows = PaddedRows(plan), length = PhaseLength(plan), pitch = plan.Tile * length;
+        int rows = PaddedRows(plan), length = PhaseLength(plan), pitch = plan.Tile * length, plane = PaddedPlane(plan);
         int left = g.PadLeft, width = Math.Min(g.InWidth, pitch - left);
         bool narrow = Avx2.IsSupported && pitch <= 32;
         // Wide rows: one padded input row (2L floats), zero outside the image; columns past 2L are never read by a tile.
@@ -116,7 +116,7 @@ public static partial class Conv2d
             for (int c = c0; c < c1; c++)
             {
                 float* xc = x + (nint)s * g.InputSize + (nint)c * g.InPixels;
-                float* dst = padded + ((nint)s * g.InPerGroup + c) * PaddedPlane(plan);
+                float* dst = padded + ((nint)s * g.InPerGroup + c) * plane;
                 for (int r = 0; r < rows; r++, dst += pitch)
                 {
                     int ih = r - g.PadTop;

@@ -353,10 +353,17 @@ internal static unsafe partial class PoolSimd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Interior<T>(out int start, out int end) where T : struct, IPool2dConfig
     {
+        WholeWindows<T>(out start, out end);
+        return Avx2.IsSupported && VectorEnabled && end - start >= Vector256<float>.Count;
+    }
+
+    /// <summary>The outputs [<paramref name="start"/>, <paramref name="end"/>) whose windows lie wholly inside the row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WholeWindows<T>(out int start, out int end) where T : struct, IPool2dConfig
+    {
         int s = T.StrideWidth, p = T.PadLeft;
         start = (p + s - 1) / s;
         end = T.InWidth + p < T.KernelWidth ? 0 : Math.Min(T.OutWidth, (T.InWidth - T.KernelWidth + p) / s + 1);
-        return Avx2.IsSupported && VectorEnabled && end - start >= Vector256<float>.Count;
     }
 
     /// <summary>Test switch: false keeps the horizontal passes scalar.</summary>

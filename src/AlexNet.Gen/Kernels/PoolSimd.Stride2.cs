@@ -28,9 +28,7 @@ internal static unsafe partial class PoolSimd
     /// </summary>
     public static bool Stride2<T>(out int start, out int end) where T : struct, IPool2dConfig
     {
-        int p = T.PadLeft;
-        start = (p + 1) / 2;
-        end = T.InWidth + p < T.KernelWidth ? 0 : System.Math.Min(T.OutWidth, (T.InWidth - T.KernelWidth + p) / 2 + 1);
+        WholeWindows<T>(out start, out end);
         return T.StrideWidth == 2 && Vector512.IsHardwareAccelerated && Avx512F.IsSupported && VectorEnabled && Stride2Enabled && end > start;
     }
 
