@@ -58,11 +58,13 @@ public static partial class Conv2d
     }
 
     /// <summary>The plan of the Winograd forward pass at <paramref name="batch"/>: blocks of a lane's samples (all of them
-    /// when the batch does not split).</summary>
+    /// when the batch does not split). The tile size is chosen from the batch, never from the lanes: F(2×2) and F(4×4) round
+    /// differently, and training must give the same bits on any number of threads (a choice per lane's samples had put
+    /// torchvision's 13×13 layers at batch 2 on F(4×4) on one thread and F(2×2) on two).</summary>
     internal static WinogradPlan ForwardPlan(in Geometry g, int batch)
     {
         int perLane = SplitsSamples(batch) ? (batch + StaticParallel.ThreadCount - 1) / StaticParallel.ThreadCount : batch;
-        return new WinogradPlan(g, perLane, ForwardTile(g, perLane));
+        return new WinogradPlan(g, perLane, ForwardTile(g, batch));
     }
 
     /// <summary>Whole samples per lane: each lane transforms, multiplies and transforms back its own blocks.</summary>

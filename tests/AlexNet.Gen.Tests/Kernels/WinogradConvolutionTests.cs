@@ -237,8 +237,8 @@ public sealed class WinogradConvolutionTests : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> with every 3×3 layer on F(4×4, 3×3) or on F(2×2, 3×3).</summary>
-    private static void WithTile4(bool enabled, Action action)
+    /// <summary>Runs <paramref name="action"/> with every 3×3 layer on F(4×4, 3×3) or on F(2×2, 3×3) (null: chosen per layer and batch).</summary>
+    private static void WithTile4(bool? enabled, Action action)
     {
         bool? saved = Conv2d.Winograd4x4;
         try
@@ -385,6 +385,28 @@ public sealed class WinogradConvolutionTests : IDisposable
         WithTile4(true, () => Dispatch(config, threads));
         WithTile4(false, () => Dispatch(config, threads));
     }
+
+    /// <summary>
+    /// With the tile size chosen automatically, one, two and three threads give the same bits. W1 (11×13) costs least on
+    /// F(2×2, 3×3) for one sample per lane and on F(4×4, 3×3) for two, so a choice from each lane's samples would put batch 2
+    /// on F(4×4) on one thread and on F(2×2) on two (it did: torchvision's 13×13 layers gave other outputs at batch 2 and 3
+    /// on two threads than on one). The tile comes from the batch; batch 6 also runs the input gradient on Winograd.
+    /// </summary>
+    [Theory]
+    [InlineData("W1", 2)]
+    [InlineData("W1", 6)]
+    [InlineData("W7", 3)]
+    public void AutomaticTileIsTheSameOnAnyThreadCount(string config, int batch) => GemmTestScope.WithWidth(16, () =>
+    {
+        var w1 = Conv2d.Geometry.Of<W1>();
+        Assert.Equal(2, Conv2d.ForwardTile(w1, 1));
+        Assert.Equal(4, Conv2d.ForwardTile(w1, 2));
+        foreach (int threads in new[] { 2, 3 })
+        {
+            var check = new SameBitsCheck(batch, (other, compute) => GemmTestScope.WithThreads(other ? threads : 1, compute));
+            WithTile4(null, () => Dispatch(config, check));
+        }
+    });
 
     /// <summary>
     /// The forward pass keeps a layer's packed transformed weights across calls: the same weights build them once; a weight
