@@ -7,13 +7,14 @@ public static partial class Conv2d
     /// <summary>
     /// The forward pass on Winograd (see <see cref="UsesWinogradForward"/>) with the layer's packed transformed weights
     /// (<see cref="PackedWinogradWeights"/>, cached under <paramref name="layer"/>). Batches that split evenly run whole
-    /// samples per lane, as the im2col path; others (batch 1) one block at a time, each of its three steps (input
+    /// samples per lane, as the im2col path, unless a lane's share would take another tile size than the batch
+    /// (<see cref="WinogradSplitsSamples"/>); others (batch 1) one block at a time, each of its three steps (input
     /// transform, GEMMs, output transform) split over the threads by channel or by ξ.
     /// </summary>
     private static unsafe void WinogradForward(int layer, in Geometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, int batch, Workspace workspace)
     {
-        bool perSample = SplitsSamples(batch);
+        bool perSample = WinogradSplitsSamples(g, batch);
         int threads = StaticParallel.ThreadCount, lanes = perSample ? threads : 1;
         var plan = ForwardPlan(g, batch);
         float[] weights = PackedWinogradWeights(layer, g, plan, weight, workspace);
@@ -61,11 +62,21 @@ public static partial class Conv2d
     /// when the batch does not split). The tile size is chosen from the batch, never from the lanes: F(2×2) and F(4×4) round
     /// differently, and training must give the same bits on any number of threads (a choice per lane's samples had put
     /// torchvision's 13×13 layers at batch 2 on F(4×4) on one thread and F(2×2) on two).</summary>
-    internal static WinogradPlan ForwardPlan(in Geometry g, int batch)
-    {
-        int perLane = SplitsSamples(batch) ? (batch + StaticParallel.ThreadCount - 1) / StaticParallel.ThreadCount : batch;
-        return new WinogradPlan(g, perLane, ForwardTile(g, batch));
-    }
+    internal static WinogradPlan ForwardPlan(in Geometry g, int batch) =>
+        new(g, WinogradSplitsSamples(g, batch) ? LaneShare(batch) : batch, ForwardTile(g, batch));
+
+    /// <summary>
+    /// Whether the Winograd forward pass gives each lane whole samples: when the batch splits evenly
+    /// (<see cref="SplitsSamples"/>) and a lane's share would choose the batch's tile size too. Otherwise the blocks of the
+    /// whole batch are split step by step: on two threads torchvision's 13×13 layers at batch 2 would run F(4×4) on one
+    /// sample per lane, half a panel of tiles each (conv3 1.04 → 1.40 ms against F(2×2) per lane, whose other bits are
+    /// not allowed); as one block of both samples they take 0.79 ms.
+    /// </summary>
+    private static bool WinogradSplitsSamples(in Geometry g, int batch) =>
+        SplitsSamples(batch) && ForwardTile(g, LaneShare(batch)) == ForwardTile(g, batch);
+
+    /// <summary>Samples of the largest lane when the batch is split over the threads.</summary>
+    private static int LaneShare(int batch) => (batch + StaticParallel.ThreadCount - 1) / StaticParallel.ThreadCount;
 
     /// <summary>Whole samples per lane: each lane transforms, multiplies and transforms back its own blocks.</summary>
     private unsafe struct WinogradBody : IParallelBody

@@ -390,7 +390,8 @@ public sealed class WinogradConvolutionTests : IDisposable
     /// With the tile size chosen automatically, one, two and three threads give the same bits. W1 (11×13) costs least on
     /// F(2×2, 3×3) for one sample per lane and on F(4×4, 3×3) for two, so a choice from each lane's samples would put batch 2
     /// on F(4×4) on one thread and on F(2×2) on two (it did: torchvision's 13×13 layers gave other outputs at batch 2 and 3
-    /// on two threads than on one). The tile comes from the batch; batch 6 also runs the input gradient on Winograd.
+    /// on two threads than on one). The tile comes from the batch, and a batch whose lanes' shares would choose another
+    /// tile is not split by sample; batch 6 also runs the input gradient on Winograd.
     /// </summary>
     [Theory]
     [InlineData("W1", 2)]
@@ -401,6 +402,12 @@ public sealed class WinogradConvolutionTests : IDisposable
         var w1 = Conv2d.Geometry.Of<W1>();
         Assert.Equal(2, Conv2d.ForwardTile(w1, 1));
         Assert.Equal(4, Conv2d.ForwardTile(w1, 2));
+        // Batch 2 on two threads: one block of both samples (a sample per lane would fill half a panel on F(4×4)).
+        GemmTestScope.WithThreads(2, () =>
+        {
+            var plan = Conv2d.ForwardPlan(w1, 2);
+            Assert.Equal((4, 2), (plan.Tile, plan.Block));
+        });
         foreach (int threads in new[] { 2, 3 })
         {
             var check = new SameBitsCheck(batch, (other, compute) => GemmTestScope.WithThreads(other ? threads : 1, compute));
