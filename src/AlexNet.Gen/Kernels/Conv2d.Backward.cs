@@ -104,8 +104,14 @@ public static partial class Conv2d
         bool packWhole = winograd && packedSize <= WholePackedWeightsLimit;
         // Packed whole, 3×3 weights go straight into their panels (Conv2d.WinogradWeightPanels.cs), without the planes.
         bool packDirectly = packWhole && PacksWeightPanelsDirectly(gradientGeometry);
+        // On several lanes each builds its own copy, which only its core then reads and rewrites: a line one core reads
+        // and the other rewrites on the next call crossed between the two cores here at ~210 ns (a ping-pong's one-way
+        // latency on this machine), which made the compact conv3's shared 577 KB build take 62–90 µs a call against
+        // 21–28 µs when its lines are the writer's own. Each lane's copy costs the whole transform (2 × the work).
+        bool laneWeights = packDirectly && lanes > 1;
+        int packedStride = laneWeights ? LaneStride(packedSize, lanes) : 0;
         float[] transformedWeights = workspace.GetArray(Gemm.SlotWinogradWeights, packDirectly ? 1 : Math.Max(1, plan.Weights));
-        float[] packedWeights = workspace.GetArray(Gemm.SlotWinogradPackedWeights, packWhole ? packedSize : 1);
+        float[] packedWeights = workspace.GetArray(Gemm.SlotWinogradPackedWeights, !packWhole ? 1 : laneWeights ? lanes * packedStride : packedSize);
         float[] winogradInput = workspace.GetArray(Gemm.SlotWinogradInput, Math.Max(1, lanes * transformedStride));
         float[] winogradProducts = workspace.GetArray(Gemm.SlotWinogradProducts, Math.Max(1, lanes * productsStride));
         float[] weightInput = workspace.GetArray(Gemm.SlotWeightGradientInput, Math.Max(1, lanes * weightInputStride));
@@ -142,7 +148,8 @@ public static partial class Conv2d
         {
             if (implicitWeights) ImplicitRows(g, implicitPlan, (int*)pIr, implicitSizes.DepthRows);
             if (channelsLast) ChannelsLastRows(g, lastPlan, (int*)pIr);
-            if (packDirectly) TransformAndPackWeights(gradientGeometry, plan, pW, pPackedU, flipped: true);
+            if (laneWeights) { } // BackwardBody.Run: each lane its own
+            else if (packDirectly) TransformAndPackWeights(gradientGeometry, plan, pW, pPackedU, flipped: true);
             else if (winograd)
             {
                 TransformWeights(gradientGeometry, plan.Tile, pW, pU, flipped: true);
@@ -157,7 +164,7 @@ public static partial class Conv2d
                 ColumnGradientsStride = columnGradientsStride, Gathered = pGathered, GatheredStride = gatheredStride,
                 TransformedStride = transformedStride, ProductsStride = productsStride, WeightInputStride = weightInputStride,
                 WeightOutputStride = weightOutputStride, ImplicitSumsStride = implicitSumsStride, Winograd = winograd, GradientGeometry = gradientGeometry, Plan = plan,
-                WinogradWeights = packWhole ? pPackedU : pU, PackedWinogradWeights = packWhole, WinogradInput = pV, WinogradProducts = pM,
+                WinogradWeights = packWhole ? pPackedU : pU, PackedWinogradWeights = packWhole, LaneWeightsStride = packedStride, WinogradInput = pV, WinogradProducts = pM,
                 WinogradWeightGradient = winogradWeights, WeightPlan = weightPlan, WeightSizes = weightSizes,
                 WeightInput = pWv, WeightOutputGradient = pWm, WeightSums = pWu,
                 ImplicitWeightGradient = implicitWeights, ImplicitPlan = implicitPlan, ImplicitSizes = implicitSizes,
@@ -230,6 +237,8 @@ public static partial class Conv2d
         public WinogradPlan Plan;
         public float* WinogradWeights, WinogradInput, WinogradProducts;
         public bool PackedWinogradWeights;
+        /// <summary>Floats from one lane's packed flipped weights to the next, which each lane builds itself; 0: one copy, built before.</summary>
+        public int LaneWeightsStride;
         public bool WinogradWeightGradient;
         public WinogradPlan WeightPlan;
         public WeightGradientSizes WeightSizes;
@@ -250,6 +259,8 @@ public static partial class Conv2d
         {
             for (int lane = start; lane < end; lane++)
             {
+                if (LaneWeightsStride > 0)
+                    TransformAndPackWeights(GradientGeometry, Plan, Weight, WinogradWeights + (nint)lane * LaneWeightsStride, flipped: true);
                 var (c0, c1) = StaticParallel.Partition(Chunks, Lanes, lane);
                 for (int chunk = c0; chunk < c1; chunk++)
                 {
@@ -357,7 +368,7 @@ public static partial class Conv2d
             float* m = WinogradProducts + (nint)lane * ProductsStride;
             // Winograd's batch (≥ WinogradMinBatch) gives every thread its own chunks, so InputLanes is 1 here.
             float* packA = PackedWinogradWeights ? null : PackA + (nint)lane * PackAStride;
-            float* u = WinogradWeights + (nint)group * Plan.Elements
+            float* u = WinogradWeights + (nint)lane * LaneWeightsStride + (nint)group * Plan.Elements
                 * (PackedWinogradWeights ? PackedWeightPlane(gt) : TransformedWeightPlane(gt));
             for (int i = 0; i < count; i += Plan.Block)
             {

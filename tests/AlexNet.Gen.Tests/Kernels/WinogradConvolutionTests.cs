@@ -335,7 +335,8 @@ public sealed class WinogradConvolutionTests : IDisposable
     /// <summary>
     /// On 2 threads each lane's scratch lies one <see cref="Conv2d.LaneStride"/> (its size + 1 MB) from the next, and a
     /// region the pass does not use gets no gap: a backward pass on Winograd (input and weight gradients) leaves the
-    /// im2col columns and column gradients empty, as on 1 thread.
+    /// im2col columns and column gradients empty, as on 1 thread. The input gradient's flipped weights, packed in one
+    /// pass, are built by each lane for itself.
     /// </summary>
     [Fact]
     public void LanesScratchIsOneLaneStrideApartAndUnusedRegionsStayEmpty()
@@ -362,6 +363,11 @@ public sealed class WinogradConvolutionTests : IDisposable
             Assert.True(workspace.GetArray(Gemm.SlotColumnGradient, 0).Length <= 1, $"{threads} threads: column gradients allocated");
             var plan = Conv2d.InputGradientPlan(g, batch);
             Assert.Equal(threads * Conv2d.LaneStride(plan.Products, threads), workspace.GetArray(Gemm.SlotWinogradProducts, 0).Length);
+            // Packed in one pass, the flipped weights are each lane's own on two threads (one copy on one thread).
+            var gt = Conv2d.InputGradientGeometry(g);
+            int packed = Conv2d.PackedTransformedWeightsSize(gt, plan);
+            if (Conv2d.PacksWeightPanelsDirectly(gt))
+                Assert.Equal(threads == 1 ? packed : threads * Conv2d.LaneStride(packed, threads), workspace.GetArray(Gemm.SlotWinogradPackedWeights, 0).Length);
         }
     }
 
