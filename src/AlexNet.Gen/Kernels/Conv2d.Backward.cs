@@ -148,8 +148,11 @@ public static partial class Conv2d
         {
             if (implicitWeights) ImplicitRows(g, implicitPlan, (int*)pIr, implicitSizes.DepthRows);
             if (channelsLast) ChannelsLastRows(g, lastPlan, (int*)pIr);
-            if (laneWeights) { } // BackwardBody.Run: each lane its own
-            else if (packDirectly) TransformAndPackWeights(gradientGeometry, plan, pW, pPackedU, flipped: true);
+            if (packDirectly)
+            {
+                // On several lanes each builds its own at the start of BackwardBody.Run.
+                if (!laneWeights) TransformAndPackWeights(gradientGeometry, plan, pW, pPackedU, flipped: true);
+            }
             else if (winograd)
             {
                 TransformWeights(gradientGeometry, plan.Tile, pW, pU, flipped: true);

@@ -8,15 +8,14 @@ public static partial class Conv2d
     /// The forward pass on Winograd (see <see cref="UsesWinogradForward"/>) with the layer's packed transformed weights
     /// (<see cref="PackedWinogradWeights"/>, cached under <paramref name="layer"/>). Batches that split evenly run whole
     /// samples per lane, as the im2col path, unless a lane's share would take another tile size than the batch
-    /// (<see cref="WinogradSplitsSamples"/>); others (batch 1) one block at a time, each of its three steps (input
+    /// (<see cref="ForwardPlan(in Geometry, int, out bool)"/>); others (batch 1) one block at a time, each of its three steps (input
     /// transform, GEMMs, output transform) split over the threads by channel or by ξ.
     /// </summary>
     private static unsafe void WinogradForward(int layer, in Geometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, int batch, Workspace workspace)
     {
-        bool perSample = WinogradSplitsSamples(g, batch);
+        var plan = ForwardPlan(g, batch, out bool perSample);
         int threads = StaticParallel.ThreadCount, lanes = perSample ? threads : 1;
-        var plan = ForwardPlan(g, batch);
         float[] weights = PackedWinogradWeights(layer, g, plan, weight, workspace);
         // A block split over the threads gives each its own tile rows for the output transform, after the products' own.
         int rowsSize = TileRowsSize(plan.Block * plan.TilesPerSample, plan.Tile);
@@ -62,21 +61,21 @@ public static partial class Conv2d
     /// when the batch does not split). The tile size is chosen from the batch, never from the lanes: F(2×2) and F(4×4) round
     /// differently, and training must give the same bits on any number of threads (a choice per lane's samples had put
     /// torchvision's 13×13 layers at batch 2 on F(4×4) on one thread and F(2×2) on two).</summary>
-    internal static WinogradPlan ForwardPlan(in Geometry g, int batch) =>
-        new(g, WinogradSplitsSamples(g, batch) ? LaneShare(batch) : batch, ForwardTile(g, batch));
+    internal static WinogradPlan ForwardPlan(in Geometry g, int batch) => ForwardPlan(g, batch, out _);
 
     /// <summary>
-    /// Whether the Winograd forward pass gives each lane whole samples: when the batch splits evenly
+    /// The same, and <paramref name="perSample"/>: whether each lane gets whole samples, when the batch splits evenly
     /// (<see cref="SplitsSamples"/>) and a lane's share would choose the batch's tile size too. Otherwise the blocks of the
     /// whole batch are split step by step: on two threads torchvision's 13×13 layers at batch 2 would run F(4×4) on one
     /// sample per lane, half a panel of tiles each (conv3 1.04 → 1.40 ms against F(2×2) per lane, whose other bits are
     /// not allowed); as one block of both samples they take 0.79 ms.
     /// </summary>
-    private static bool WinogradSplitsSamples(in Geometry g, int batch) =>
-        SplitsSamples(batch) && ForwardTile(g, LaneShare(batch)) == ForwardTile(g, batch);
-
-    /// <summary>Samples of the largest lane when the batch is split over the threads.</summary>
-    private static int LaneShare(int batch) => (batch + StaticParallel.ThreadCount - 1) / StaticParallel.ThreadCount;
+    private static WinogradPlan ForwardPlan(in Geometry g, int batch, out bool perSample)
+    {
+        int tile = ForwardTile(g, batch), share = (batch + StaticParallel.ThreadCount - 1) / StaticParallel.ThreadCount;
+        perSample = SplitsSamples(batch) && ForwardTile(g, share) == tile;
+        return new WinogradPlan(g, perSample ? share : batch, tile);
+    }
 
     /// <summary>Whole samples per lane: each lane transforms, multiplies and transforms back its own blocks.</summary>
     private unsafe struct WinogradBody : IParallelBody
