@@ -87,7 +87,20 @@ internal struct Kernel12x32 : IMicroKernel
     public static int NC => 3072;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
-    public static unsafe void Run(int kc, float* a, float* b, float* c, int ldc, bool add)
+    public static unsafe void Run(int kc, float* a, float* b, float* c, int ldc, bool add) => Body<NoPrefetch>(kc, a, b, c, ldc, add, 0);
+
+    /// <summary><see cref="Run"/>, loading into L1 the line <paramref name="ahead"/> floats past each k step's A as it goes: the
+    /// next panel of an A packed whole, read cold from memory (Gemm.Macro).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static unsafe void RunPrefetching(int kc, float* a, float* b, float* c, int ldc, bool add, nint ahead) =>
+        Body<PrefetchAhead>(kc, a, b, c, ldc, add, ahead);
+
+    private interface IPrefetch { static abstract bool Enabled { get; } }
+    private struct NoPrefetch : IPrefetch { public static bool Enabled => false; }
+    private struct PrefetchAhead : IPrefetch { public static bool Enabled => true; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Body<TP>(int kc, float* a, float* b, float* c, int ldc, bool add, nint ahead) where TP : struct, IPrefetch
     {
         Fused.PrefetchTile(c, ldc, 12, 32);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -122,6 +135,7 @@ internal struct Kernel12x32 : IMicroKernel
             cA0 = Fused.MultiplyAdd(x, b0, cA0); cA1 = Fused.MultiplyAdd(x, b1, cA1);
             x = Vector512.Create(a[11]);
             cB0 = Fused.MultiplyAdd(x, b0, cB0); cB1 = Fused.MultiplyAdd(x, b1, cB1);
+            if (TP.Enabled && Sse.IsSupported) Sse.Prefetch0(a + ahead);
             a += 12;
             b += 32;
         }

@@ -286,7 +286,8 @@ public static partial class Gemm
                 for (int ic = 0; ic < m; ic += mc)
                 {
                     int mcb = Math.Min(mc, m - ic);
-                    Macro<TK>(mcb, ncb, kcb, a.Panels<TK>(ic, pc, mcb, kcb), packB, c + (nint)ic * ldc + jc, ldc, add);
+                    Macro<TK>(mcb, ncb, kcb, a.Panels<TK>(ic, pc, mcb, kcb), packB, c + (nint)ic * ldc + jc, ldc, add,
+                        prefetchA: typeof(TA) == typeof(PackedASource));
                 }
             }
         }
@@ -309,8 +310,15 @@ public static partial class Gemm
         }
     }
 
+    /// <summary>
+    /// The two loops around the micro-kernel. With <paramref name="prefetchA"/> (A packed whole and read in place, usually
+    /// cold: a Winograd layer's transformed weights, megabytes read once a call at batch 1), the AVX-512 kernel's calls on
+    /// the first column panel load the next Ã panel as they go, a line per k step. The hardware prefetchers start again at
+    /// every 4 KB page and a 12-row panel of 192–384 columns spans two to five.
+    /// </summary>
     [SkipLocalsInit]
-    private static unsafe void Macro<TK>(int mcb, int ncb, int kcb, float* packA, float* packB, float* c, int ldc, bool add)
+    private static unsafe void Macro<TK>(int mcb, int ncb, int kcb, float* packA, float* packB, float* c, int ldc, bool add,
+        bool prefetchA = false)
         where TK : struct, IMicroKernel
     {
         int mr = TK.MR, nr = TK.NR;
@@ -326,7 +334,9 @@ public static partial class Gemm
                 float* cp = c + (nint)ir * ldc + jr;
                 if (rows == mr && cols == nr)
                 {
-                    TK.Run(kcb, ap, bp, cp, ldc, add);
+                    // Past the block's last panel lies the next block's (or slice's) first: the packing is contiguous.
+                    if (typeof(TK) == typeof(Kernel12x32) && prefetchA && jr == 0) Kernel12x32.RunPrefetching(kcb, ap, bp, cp, ldc, add, (nint)mr * kcb);
+                    else TK.Run(kcb, ap, bp, cp, ldc, add);
                 }
                 else if (typeof(TK) == typeof(Kernel12x32) && rows <= 8 && cols == nr)
                 {
