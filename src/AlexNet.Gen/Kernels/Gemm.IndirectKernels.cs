@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AlexNet.Gen.Kernels;
 
@@ -29,6 +30,22 @@ internal struct IndirectKernel12x32 : IIndirectKernel
     /// <summary>As <see cref="Run(int, float*, float*, int*, float*, int)"/>, then C = acc (add = false) or C + acc.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     public static unsafe void Run(int kc, float* a, float* b, int* rows, float* c, int ldc, bool add)
+    {
+        var block = new BlockRows(c, ldc, add);
+        Body(kc, a, b, rows, ref block);
+    }
+
+    /// <summary>As <see cref="Run(int, float*, float*, int*, float*, int)"/>, each row then finished and stored straight to
+    /// the layer's output (<see cref="TileOutput"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static unsafe void RunToOutput(int kc, float* a, float* b, int* rows, ref TileOutput output)
+    {
+        output.Prefetch();
+        Body(kc, a, b, rows, ref output);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Body<TS>(int kc, float* a, float* b, int* rows, ref TS store) where TS : struct, ITileRows
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -65,18 +82,102 @@ internal struct IndirectKernel12x32 : IIndirectKernel
             cB0 = Fused.MultiplyAdd(x, b0, cB0); cB1 = Fused.MultiplyAdd(x, b1, cB1);
             a += 12;
         }
-        Kernel12x32.Store(c, c00, c01, add); c += ldc;
-        Kernel12x32.Store(c, c10, c11, add); c += ldc;
-        Kernel12x32.Store(c, c20, c21, add); c += ldc;
-        Kernel12x32.Store(c, c30, c31, add); c += ldc;
-        Kernel12x32.Store(c, c40, c41, add); c += ldc;
-        Kernel12x32.Store(c, c50, c51, add); c += ldc;
-        Kernel12x32.Store(c, c60, c61, add); c += ldc;
-        Kernel12x32.Store(c, c70, c71, add); c += ldc;
-        Kernel12x32.Store(c, c80, c81, add); c += ldc;
-        Kernel12x32.Store(c, c90, c91, add); c += ldc;
-        Kernel12x32.Store(c, cA0, cA1, add); c += ldc;
-        Kernel12x32.Store(c, cB0, cB1, add);
+        store.Row(0, c00, c01);
+        store.Row(1, c10, c11);
+        store.Row(2, c20, c21);
+        store.Row(3, c30, c31);
+        store.Row(4, c40, c41);
+        store.Row(5, c50, c51);
+        store.Row(6, c60, c61);
+        store.Row(7, c70, c71);
+        store.Row(8, c80, c81);
+        store.Row(9, c90, c91);
+        store.Row(10, cA0, cA1);
+        store.Row(11, cB0, cB1);
+    }
+}
+
+/// <summary>Where a 12×32 kernel's accumulated rows go.</summary>
+internal interface ITileRows
+{
+    /// <summary>Row <paramref name="r"/> of the tile: columns 0–15 and 16–31.</summary>
+    void Row(int r, Vector512<float> v0, Vector512<float> v1);
+}
+
+/// <summary>Rows of a C block, ldc apart: C = acc, or C + acc.</summary>
+internal readonly unsafe struct BlockRows(float* c, int ldc, bool add) : ITileRows
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Row(int r, Vector512<float> v0, Vector512<float> v1) => Kernel12x32.Store(c + (nint)r * ldc, v0, v1, add);
+}
+
+/// <summary>
+/// An implicit-GEMM convolution tile's rows written straight to the layer's output (Conv2d.Implicit.cs): row r is output
+/// channel r of <see cref="Y"/> (planes <see cref="Pixels"/> apart), + its bias, then max(·, 0) with <see cref="Relu"/>
+/// (the arithmetic of Conv2d.FinishRow, so the same bits). The tile's 32 columns are consecutive pixels of one or two
+/// output rows with the planes' garbage columns between them: column j goes to <see cref="OffsetA"/> + j where the
+/// A masks have lane j set, to <see cref="OffsetB"/> + j where the B masks do, and nowhere otherwise (masked stores
+/// touch no other memory, so threads may write neighbouring tiles). AVX-512 only.
+/// </summary>
+internal unsafe struct TileOutput : ITileRows
+{
+    public float* Y, Bias;
+    public nint Pixels, OffsetA, OffsetB;
+    /// <summary>The first and last columns of each part (first &gt; last: none).</summary>
+    public int FirstA, LastA, FirstB, LastB;
+    public bool Relu;
+    public Vector512<float> MaskA0, MaskA1, MaskB0, MaskB1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Row(int r, Vector512<float> v0, Vector512<float> v1)
+    {
+        if (Bias != null)
+        {
+            var bias = Vector512.Create(Bias[r]);
+            v0 += bias;
+            v1 += bias;
+        }
+        if (Relu)
+        {
+            v0 = Vector512.Max(v0, Vector512<float>.Zero);
+            v1 = Vector512.Max(v1, Vector512<float>.Zero);
+        }
+        float* y = Y + r * Pixels;
+        Avx512F.MaskStore(y + OffsetA, MaskA0, v0);
+        Avx512F.MaskStore(y + OffsetA + 16, MaskA1, v1);
+        Avx512F.MaskStore(y + OffsetB, MaskB0, v0);
+        Avx512F.MaskStore(y + OffsetB + 16, MaskB1, v1);
+    }
+
+    /// <summary>
+    /// Starts loading the tile's output lines while the k loop runs: they are usually cold (a sample's output is written
+    /// once), and each row's stores would otherwise wait for them one after the other (as <see cref="Fused.PrefetchTile"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Prefetch()
+    {
+        for (int r = 0; r < 12; r++)
+        {
+            float* y = Y + r * Pixels;
+            if (FirstA <= LastA)
+            {
+                Sse.Prefetch0(y + OffsetA + FirstA);
+                Sse.Prefetch0(y + OffsetA + (FirstA + LastA) / 2);
+                Sse.Prefetch0(y + OffsetA + LastA);
+            }
+            if (FirstB <= LastB)
+            {
+                Sse.Prefetch0(y + OffsetB + FirstB);
+                Sse.Prefetch0(y + OffsetB + (FirstB + LastB) / 2);
+                Sse.Prefetch0(y + OffsetB + LastB);
+            }
+        }
+    }
+
+    /// <summary>Rows [0, <paramref name="count"/>) of a tile computed into <paramref name="scratch"/> (32 floats a row).</summary>
+    public readonly void FromScratch(float* scratch, int count)
+    {
+        for (int r = 0; r < count; r++) Row(r, Vector512.Load(scratch + r * 32), Vector512.Load(scratch + r * 32 + 16));
     }
 }
 
