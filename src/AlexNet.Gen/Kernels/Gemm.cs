@@ -338,6 +338,11 @@ public static partial class Gemm
                     if (typeof(TK) == typeof(Kernel12x32) && prefetchA && jr == 0) Kernel12x32.RunPrefetching(kcb, ap, bp, cp, ldc, add, (nint)mr * kcb);
                     else TK.Run(kcb, ap, bp, cp, ldc, add);
                 }
+                else if (typeof(TK) == typeof(Kernel12x32) && cols < nr && EdgeColumnsEnabled && EdgeColumnsKernel.Handles(cols))
+                {
+                    // The last 1–24 columns without a full tile's multiply-adds (same arithmetic per element).
+                    EdgeColumnsKernel.Run(rows, cols, kcb, ap, bp, cp, ldc, add);
+                }
                 else if (typeof(TK) == typeof(Kernel12x32) && rows <= 8 && cols == nr)
                 {
                     // The last rows of Ã without the padding's multiply-adds (same arithmetic per row).
@@ -354,6 +359,9 @@ public static partial class Gemm
             }
         }
     }
+
+    /// <summary>Test switch: false computes the last columns of a GEMM as a full tile (the edge path), as without AVX-512.</summary>
+    internal static bool EdgeColumnsEnabled = true;
 
     /// <summary>C[0..rows, 0..cols] = (or +=) the valid part of an edge tile computed into scratch (rows <paramref name="edgeStride"/>
     /// apart), so edge elements get exactly the arithmetic of interior ones.</summary>

@@ -195,6 +195,41 @@ public class GemmTests
         });
     }
 
+    /// <summary>
+    /// The last 1–31 columns of an N that is not a multiple of 32 (1–24 run the AVX-512 edge-column kernels: a 12×16
+    /// block and/or one vector per column) in full and short row panels, one and two K slices (the second adds to C),
+    /// C overwritten or accumulated: each element has the same bits as when computed inside full 32-column tiles (N
+    /// rounded up with more random columns), and matches the reference.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 41)]
+    [InlineData(true, 41)]
+    [InlineData(false, 390)]
+    public void LastColumnsMatchFullTilesBitForBit(bool accumulate, int k)
+    {
+        GemmTestScope.WithWidth(16, () =>
+        {
+            foreach (int m in new[] { 12, 23, 5 })
+                for (int n = 33; n < 64; n++)
+                {
+                    const int full = 64;
+                    float[] a = Ref.GemmRandom(m * k, m * 5 + n);
+                    // B [k × full]: the narrow GEMM's B is its first n columns.
+                    float[] bFull = Ref.GemmRandom(k * full, n + 7), b = new float[k * n];
+                    for (int p = 0; p < k; p++) Array.Copy(bFull, p * full, b, p * n, n);
+                    float[] cFull = Ref.GemmRandom(m * full, n + 9), c = new float[m * n];
+                    for (int i = 0; i < m; i++) Array.Copy(cFull, i * full, c, i * n, n);
+                    double[] expected = Ref.GemmMultiply(false, false, m, n, k, a, k, b, n, c, n, accumulate);
+                    Gemm.Multiply(false, false, m, n, k, a, k, b, n, c, n, accumulate, GemmTestScope.PoisonedWorkspace());
+                    Gemm.Multiply(false, false, m, full, k, a, k, bFull, full, cFull, full, accumulate, GemmTestScope.PoisonedWorkspace());
+                    string what = $"{m}×{n}×{k} acc={accumulate}";
+                    Ref.GemmAssertClose(expected, c, 1e-4, what);
+                    for (int i = 0; i < m; i++)
+                        GemmTestScope.AssertBitwiseEqual(cFull.AsSpan(i * full, n), c.AsSpan(i * n, n), $"{what} row {i} against full tiles");
+                }
+        });
+    }
+
     [Fact]
     public unsafe void PointerOverloadMatchesSpanOverload()
     {
