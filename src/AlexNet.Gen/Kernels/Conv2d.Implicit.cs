@@ -1,7 +1,6 @@
 using System;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace AlexNet.Gen.Kernels;
 
@@ -238,7 +237,7 @@ public static partial class Conv2d
     /// sequential scatter.
     /// </summary>
     private static bool WritesTilesToOutput(in Geometry g, in ImplicitPlan plan) =>
-        plan.Nr == 32 && plan.PlaneWidth >= 32 && Avx512F.IsSupported && TilesToOutputEnabled;
+        plan.Nr == 32 && plan.PlaneWidth >= 32 && Fused.HasMaskedMemory && TilesToOutputEnabled;
 
     /// <summary>For tests: whether the forward pass at <paramref name="batch"/> writes some sample's tiles straight to the output.</summary>
     internal static bool WritesTilesToOutput(in Geometry g, int batch) =>

@@ -1,7 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace AlexNet.Gen.Kernels;
 
@@ -17,7 +16,7 @@ namespace AlexNet.Gen.Kernels;
 internal static class EdgeColumnsKernel
 {
     /// <summary>Whether <paramref name="cols"/> columns (fewer than 32) go here rather than to a full tile.</summary>
-    public static bool Handles(int cols) => Avx512F.IsSupported && cols > 0 && cols <= 24;
+    public static bool Handles(int cols) => Fused.HasMaskedMemory && cols > 0 && cols <= 24;
 
     /// <summary>C[0..rows, 0..cols] = (or +=) Ã (12 floats per k) · B̃ (32 floats per k) over k in [0, kc).</summary>
     public static unsafe void Run(int rows, int cols, int kc, float* a, float* b, float* c, int ldc, bool add)
@@ -82,7 +81,7 @@ internal static class EdgeColumnsKernel
             if (TE.Count > 0)
             {
                 // The panel's 12 rows at this k (masked: the last k's would read 4 floats past the panel).
-                Vector512<float> column = Avx512F.MaskLoad(a, twelve, Vector512<float>.Zero);
+                Vector512<float> column = Fused.MaskLoad(a, twelve);
                 float* bx = bp + first;
                 e0 = Fused.MultiplyAdd(column, Vector512.Create(bx[0]), e0);
                 if (TE.Count > 1) e1 = Fused.MultiplyAdd(column, Vector512.Create(bx[1]), e1);
@@ -104,7 +103,7 @@ internal static class EdgeColumnsKernel
         if (TW.Present)
         {
             // Columns [0, min(cols, 16)) of each row.
-            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(Math.Min(cols, 16))).AsSingle();
+            var mask = Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(Math.Min(cols, 16))).AsSingle();
             StoreRow(c, 0, rows, mask, w0, add, ldc); StoreRow(c, 1, rows, mask, w1, add, ldc);
             StoreRow(c, 2, rows, mask, w2, add, ldc); StoreRow(c, 3, rows, mask, w3, add, ldc);
             StoreRow(c, 4, rows, mask, w4, add, ldc); StoreRow(c, 5, rows, mask, w5, add, ldc);
@@ -134,7 +133,7 @@ internal static class EdgeColumnsKernel
     {
         if (r >= rows) return;
         float* cr = c + (nint)r * ldc;
-        if (add) v += Avx512F.MaskLoad(cr, mask, Vector512<float>.Zero);
-        Avx512F.MaskStore(cr, mask, v);
+        if (add) v += Fused.MaskLoad(cr, mask);
+        Fused.MaskStore(cr, mask, v);
     }
 }

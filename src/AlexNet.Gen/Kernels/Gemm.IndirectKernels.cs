@@ -117,7 +117,8 @@ internal readonly unsafe struct BlockRows(float* c, int ldc, bool add) : ITileRo
 /// (the arithmetic of Conv2d.FinishRow, so the same bits). The tile's 32 columns are consecutive pixels of one or two
 /// output rows with the planes' garbage columns between them: column j goes to <see cref="OffsetA"/> + j where the
 /// A masks have lane j set, to <see cref="OffsetB"/> + j where the B masks do, and nowhere otherwise (masked stores
-/// touch no other memory, so threads may write neighbouring tiles). AVX-512 only.
+/// touch no other memory, so threads may write neighbouring tiles). AVX-512 with .NET 9's masked stores only
+/// (<see cref="Fused.HasMaskedMemory"/>).
 /// </summary>
 internal unsafe struct TileOutput : ITileRows
 {
@@ -143,10 +144,10 @@ internal unsafe struct TileOutput : ITileRows
             v1 = Vector512.Max(v1, Vector512<float>.Zero);
         }
         float* y = Y + r * Pixels;
-        Avx512F.MaskStore(y + OffsetA, MaskA0, v0);
-        Avx512F.MaskStore(y + OffsetA + 16, MaskA1, v1);
-        Avx512F.MaskStore(y + OffsetB, MaskB0, v0);
-        Avx512F.MaskStore(y + OffsetB + 16, MaskB1, v1);
+        Fused.MaskStore(y + OffsetA, MaskA0, v0);
+        Fused.MaskStore(y + OffsetA + 16, MaskA1, v1);
+        Fused.MaskStore(y + OffsetB, MaskB0, v0);
+        Fused.MaskStore(y + OffsetB + 16, MaskB1, v1);
     }
 
     /// <summary>

@@ -53,6 +53,45 @@ internal static class Fused
         }
     }
 
+    /// <summary>Whether <see cref="MaskLoad"/> and <see cref="MaskStore"/> are AVX-512 instructions (.NET 9's API); the
+    /// paths that use them are off otherwise.</summary>
+    public static bool HasMaskedMemory
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+#if NET9_0_OR_GREATER
+        get => Avx512F.IsSupported;
+#else
+        get => false;
+#endif
+    }
+
+    /// <summary>The lanes of p where <paramref name="mask"/> is set, 0 elsewhere; no other memory is read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<float> MaskLoad(float* p, Vector512<float> mask)
+    {
+#if NET9_0_OR_GREATER
+        if (Avx512F.IsSupported) return Avx512F.MaskLoad(p, mask, Vector512<float>.Zero);
+#endif
+        float* lanes = stackalloc float[16];
+        for (int i = 0; i < 16; i++) lanes[i] = mask.AsInt32().GetElement(i) != 0 ? p[i] : 0f;
+        return Vector512.Load(lanes);
+    }
+
+    /// <summary>Stores the lanes of <paramref name="v"/> where <paramref name="mask"/> is set; no other memory is written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void MaskStore(float* p, Vector512<float> mask, Vector512<float> v)
+    {
+#if NET9_0_OR_GREATER
+        if (Avx512F.IsSupported)
+        {
+            Avx512F.MaskStore(p, mask, v);
+            return;
+        }
+#endif
+        for (int i = 0; i < 16; i++)
+            if (mask.AsInt32().GetElement(i) != 0) p[i] = v.GetElement(i);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c)
     {
