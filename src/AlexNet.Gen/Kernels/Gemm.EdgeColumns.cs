@@ -57,7 +57,7 @@ internal static class EdgeColumnsKernel
         Vector512<float> w6 = default, w7 = default, w8 = default, w9 = default, wA = default, wB = default;
         // The columns after it (or alone): column first + j's rows 0–11 in e_j.
         Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default, e4 = default, e5 = default, e6 = default, e7 = default;
-        int first = TW.Present ? 16 : 0;
+        int first = TW.Present ? 16 : 0, last = kc - 1;
         var twelve = Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0).AsSingle();
         for (int p = 0; p < kc; p++)
         {
@@ -80,8 +80,9 @@ internal static class EdgeColumnsKernel
             }
             if (TE.Count > 0)
             {
-                // The panel's 12 rows at this k (masked: the last k's would read 4 floats past the panel).
-                Vector512<float> column = Fused.MaskLoad(a, twelve);
+                // The panel's 12 rows at this k, and 4 floats of the next k's in lanes never stored (the last k's masked:
+                // they would be past the panel).
+                Vector512<float> column = p < last ? Vector512.Load(a) : Fused.MaskLoad(a, twelve);
                 float* bx = bp + first;
                 e0 = Fused.MultiplyAdd(column, Vector512.Create(bx[0]), e0);
                 if (TE.Count > 1) e1 = Fused.MultiplyAdd(column, Vector512.Create(bx[1]), e1);
