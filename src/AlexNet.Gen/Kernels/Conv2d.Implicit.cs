@@ -250,8 +250,8 @@ public static partial class Conv2d
     /// <see cref="ImplicitTiles{TK}"/> for the AVX-512 kernel with each tile's rows finished (bias, ReLU) and stored to
     /// their output pixels as the kernel ends (<see cref="TileOutput"/>), instead of into the output block that
     /// <c>Scatter</c> then copied: the block (OutRows × PaddedWidth, 0.9 MB for torchvision's conv1) was written and read
-    /// back through L2 (torchvision's conv1 at batch 1: 0.62–0.65 → 0.58–0.59 ms median alone). Same arithmetic, so the same bits. <paramref name="y"/> and <paramref name="bias"/>:
-    /// the sample's group.
+    /// back through L2 (torchvision's conv1 at batch 1: 0.62–0.65 → 0.58–0.59 ms median alone). Same arithmetic, so the
+    /// same bits. <paramref name="y"/> and <paramref name="bias"/>: the sample's group.
     /// </summary>
     [SkipLocalsInit]
     private static unsafe void ImplicitTilesToOutput(in Geometry g, in ImplicitPlan plan, float* planes, float* packed, int* rows,
@@ -260,28 +260,15 @@ public static partial class Conv2d
         int depth = g.Depth, wp = plan.PlaneWidth, ow = g.OutWidth;
         float* scratch = stackalloc float[12 * 32 + 16];
         scratch = (float*)(((nint)scratch + 63) & ~(nint)63);
-        int* lanes = stackalloc int[32];
         var output = new TileOutput { Pixels = g.Pixels, Relu = g.Relu };
         for (int t = t0; t < t1; t++)
         {
-            // Column j is pixel p = 32t + j: output row p / wp, column p % wp (garbage past OutWidth, nothing past Width).
-            int p0 = t * 32, oh0 = p0 / wp, s0 = p0 - oh0 * wp;
-            for (int j = 0; j < 32; j++)
-            {
-                int p = p0 + j, s = p - p / wp * wp;
-                lanes[j] = p >= plan.Width || s >= ow ? 0 : p / wp == oh0 ? 1 : 2;
-            }
-            (output.FirstA, output.LastA, output.FirstB, output.LastB) = (32, -1, 32, -1);
-            for (int j = 0; j < 32; j++)
-            {
-                if (lanes[j] == 1) (output.FirstA, output.LastA) = (Math.Min(output.FirstA, j), j);
-                if (lanes[j] == 2) (output.FirstB, output.LastB) = (Math.Min(output.FirstB, j), j);
-            }
+            // Column j is pixel p0 + j of the planes' rows (wp ≥ 32 wide): row oh0's while j < wp − s0, row oh0 + 1's
+            // after; only a row's first OutWidth columns are output, and nothing past Width.
+            int p0 = t * 32, oh0 = p0 / wp, s0 = p0 - oh0 * wp, end = Math.Min(32, plan.Width - p0);
+            output.SetColumns(Math.Min(end, ow - s0), wp - s0, Math.Min(end, wp - s0 + ow));
             output.OffsetA = (nint)oh0 * ow + s0;
             output.OffsetB = (nint)(oh0 + 1) * ow + s0 - wp;
-            Vector512<int> inA0 = Vector512.Equals(Vector512.Load(lanes), Vector512.Create(1)), inA1 = Vector512.Equals(Vector512.Load(lanes + 16), Vector512.Create(1));
-            Vector512<int> inB0 = Vector512.Equals(Vector512.Load(lanes), Vector512.Create(2)), inB1 = Vector512.Equals(Vector512.Load(lanes + 16), Vector512.Create(2));
-            (output.MaskA0, output.MaskA1, output.MaskB0, output.MaskB1) = (inA0.AsSingle(), inA1.AsSingle(), inB0.AsSingle(), inB1.AsSingle());
             float* b = planes + (nint)t * 32;
             for (int i = 0; i < plan.OutRows; i += 12)
             {

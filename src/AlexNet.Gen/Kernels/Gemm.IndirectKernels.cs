@@ -129,6 +129,19 @@ internal unsafe struct TileOutput : ITileRows
     public bool Relu;
     public Vector512<float> MaskA0, MaskA1, MaskB0, MaskB1;
 
+    /// <summary>Columns [0, <paramref name="endA"/>) to <see cref="OffsetA"/> + j, [<paramref name="firstB"/>,
+    /// <paramref name="endB"/>) to <see cref="OffsetB"/> + j (empty ranges allowed).</summary>
+    public void SetColumns(int endA, int firstB, int endB)
+    {
+        (FirstA, LastA, FirstB, LastB) = (0, endA - 1, firstB, endB - 1);
+        var low = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var high = low + Vector512.Create(16);
+        MaskA0 = Vector512.LessThan(low, Vector512.Create(endA)).AsSingle();
+        MaskA1 = Vector512.LessThan(high, Vector512.Create(endA)).AsSingle();
+        MaskB0 = (Vector512.GreaterThanOrEqual(low, Vector512.Create(firstB)) & Vector512.LessThan(low, Vector512.Create(endB))).AsSingle();
+        MaskB1 = (Vector512.GreaterThanOrEqual(high, Vector512.Create(firstB)) & Vector512.LessThan(high, Vector512.Create(endB))).AsSingle();
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Row(int r, Vector512<float> v0, Vector512<float> v1)
     {

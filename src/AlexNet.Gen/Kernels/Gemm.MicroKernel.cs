@@ -72,9 +72,10 @@ internal static class Fused
 #if NET9_0_OR_GREATER
         if (Avx512F.IsSupported) return Avx512F.MaskLoad(p, mask, Vector512<float>.Zero);
 #endif
-        float* lanes = stackalloc float[16];
-        for (int i = 0; i < 16; i++) lanes[i] = mask.AsInt32().GetElement(i) != 0 ? p[i] : 0f;
-        return Vector512.Load(lanes);
+        var v = Vector512<float>.Zero;
+        for (int i = 0; i < 16; i++)
+            if (mask.AsInt32().GetElement(i) != 0) v = v.WithElement(i, p[i]);
+        return v;
     }
 
     /// <summary>Stores the lanes of <paramref name="v"/> where <paramref name="mask"/> is set; no other memory is written.</summary>

@@ -338,7 +338,7 @@ public static partial class Gemm
                     if (typeof(TK) == typeof(Kernel12x32) && prefetchA && jr == 0) Kernel12x32.RunPrefetching(kcb, ap, bp, cp, ldc, add, (nint)mr * kcb);
                     else TK.Run(kcb, ap, bp, cp, ldc, add);
                 }
-                else if (typeof(TK) == typeof(Kernel12x32) && cols < nr && EdgeColumnsEnabled && EdgeColumnsKernel.Handles(cols))
+                else if (typeof(TK) == typeof(Kernel12x32) && cols < nr && EdgeColumnsKernel.Handles(cols))
                 {
                     // The last 1–24 columns without a full tile's multiply-adds (same arithmetic per element).
                     EdgeColumnsKernel.Run(rows, cols, kcb, ap, bp, cp, ldc, add);
@@ -359,9 +359,6 @@ public static partial class Gemm
             }
         }
     }
-
-    /// <summary>Test switch: false computes the last columns of a GEMM as a full tile (the edge path), as without AVX-512.</summary>
-    internal static bool EdgeColumnsEnabled = true;
 
     /// <summary>C[0..rows, 0..cols] = (or +=) the valid part of an edge tile computed into scratch (rows <paramref name="edgeStride"/>
     /// apart), so edge elements get exactly the arithmetic of interior ones.</summary>

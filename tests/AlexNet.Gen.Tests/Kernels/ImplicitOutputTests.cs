@@ -12,7 +12,8 @@ namespace AlexNet.Gen.Tests.Kernels;
 /// A lone sample's implicit-GEMM tiles written straight to the output by the AVX-512 kernel (bias and ReLU applied to the
 /// accumulators, masked stores to one or two output rows per 32-column tile) against the output block and its scatter:
 /// the same bits for every pixel, a tile crossing a row or the image's end, full 12-row panels, a 9–11-row last panel
-/// (computed into scratch whole) and a short one (≤ 8 rows), with and without bias and a fused ReLU.
+/// (computed into scratch whole) and a short one (≤ 8 rows), a second row cut at OutWidth inside the tile, with and
+/// without bias and a fused ReLU.
 /// </summary>
 public class ImplicitOutputTests
 {
@@ -34,6 +35,16 @@ public class ImplicitOutputTests
         public static int PadTop => 1; public static int PadLeft => 3; public static int Groups => 1; public static bool HasBias => false;
     }
 
+    /// <summary>11×11 stride 3: planes 33 wide for 30 output columns, so tile 1 starts at plane column 32 and its last
+    /// column would be output column 30 of the next row (dropped); 13 channels (panels of 12 and 1).</summary>
+    private struct Stride3 : IConv2dConfig
+    {
+        public static int InChannels => 3; public static int InHeight => 23; public static int InWidth => 98;
+        public static int OutChannels => 13; public static int OutHeight => 5; public static int OutWidth => 30;
+        public static int KernelHeight => 11; public static int KernelWidth => 11; public static int StrideHeight => 3; public static int StrideWidth => 3;
+        public static int PadTop => 0; public static int PadLeft => 0; public static int Groups => 1; public static bool HasBias => true;
+    }
+
     [Theory]
     [InlineData(1, 2)]
     [InlineData(1, 3)]
@@ -45,6 +56,7 @@ public class ImplicitOutputTests
             Check<Conv21>(batch);
             Check<WithFusedRelu<Conv30>>(batch);
             Check<WithFusedRelu<Conv21>>(batch);
+            Check<Stride3>(batch);
         }));
 
     private static void Check<T>(int batch) where T : struct, IConv2dConfig
