@@ -402,13 +402,59 @@ public static partial class Conv2d
         }
 
         /// <summary>V of tiles t0..t0+7 of input channel c.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        // Not inlined: ForEachTileGroup calls it from five loops, and inlined into all of them its body ran out of the JIT's
+        // inlining budget (the loads, the transform and the destination became calls).
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public readonly void Run(in PatchSource source, int c, int t0)
         {
-            float* xc = In.Channel(c), pc = In.ChannelCopy(c), dst = Out.At(c, t0);
+            float* dst = Out.At(c, t0);
+            if (source.Gathers) RunGathered(source, c, dst);
+            else if (source.Split) Transform(source.SplitInChannel(In.ChannelCopy(c)), In.Phase, dst, Out.Plane);
+            else Transform(source.InChannel(In.ChannelCopy(c)), In.Phase, dst, Out.Plane);
+            Out.Complete(c, t0);
+        }
+
+        /// <summary>
+        /// V of 8 tiles (tiles of 2: element (i, j) of their patches at (2i + j mod 2)·phase + j / 2): the columns of d
+        /// through Bᵀ, rows (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the rows of that through B, all in registers.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Transform<TLoad>(TLoad load, nint phase, float* dst, nint vSize) where TLoad : struct, IPatchLoad
+        {
+            var (c00, c10, c20, c30) = Column(load, 0, 2 * phase);
+            var (c01, c11, c21, c31) = Column(load, phase, 2 * phase);
+            var (c02, c12, c22, c32) = Column(load, 1, 2 * phase);
+            var (c03, c13, c23, c33) = Column(load, phase + 1, 2 * phase);
+            Row(c00, c01, c02, c03, dst, vSize);
+            Row(c10, c11, c12, c13, dst + 4 * vSize, vSize);
+            Row(c20, c21, c22, c23, dst + 8 * vSize, vSize);
+            Row(c30, c31, c32, c33, dst + 12 * vSize, vSize);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Column<TLoad>(TLoad load, nint first, nint step)
+            where TLoad : struct, IPatchLoad
+        {
+            Vector256<float> d0 = load.At(first), d1 = load.At(first + step), d2 = load.At(first + 2 * step), d3 = load.At(first + 3 * step);
+            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Row(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, float* o, nint stride)
+        {
+            Vector256.Store(a0 - a2, o);
+            Vector256.Store(a1 + a2, o + stride);
+            Vector256.Store(a2 - a1, o + 2 * stride);
+            Vector256.Store(a1 - a3, o + 3 * stride);
+        }
+
+        /// <summary>The same from gathers (maps under 4 tiles wide), through <see cref="Col"/>.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private readonly void RunGathered(in PatchSource source, int c, float* dst)
+        {
+            float* xc = In.Channel(c), pc = In.ChannelCopy(c);
             Vector256<float>* col = Col;
             nint vSize = Out.Plane;
-            // Columns of d through Bᵀ: rows (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the rows of that through B.
             for (int j = 0; j < 4; j++)
             {
                 Vector256<float> d0 = In.Fetch(source, xc, pc, j);
@@ -420,15 +466,7 @@ public static partial class Conv2d
                 col[8 + j] = d2 - d1;
                 col[12 + j] = d1 - d3;
             }
-            for (int i = 0; i < 4; i++)
-            {
-                Vector256<float> a0 = col[4 * i], a1 = col[4 * i + 1], a2 = col[4 * i + 2], a3 = col[4 * i + 3];
-                Vector256.Store(a0 - a2, dst + (4 * i) * vSize);
-                Vector256.Store(a1 + a2, dst + (4 * i + 1) * vSize);
-                Vector256.Store(a2 - a1, dst + (4 * i + 2) * vSize);
-                Vector256.Store(a1 - a3, dst + (4 * i + 3) * vSize);
-            }
-            Out.Complete(c, t0);
+            for (int i = 0; i < 4; i++) Row(col[4 * i], col[4 * i + 1], col[4 * i + 2], col[4 * i + 3], dst + (4 * i) * vSize, vSize);
         }
     }
 

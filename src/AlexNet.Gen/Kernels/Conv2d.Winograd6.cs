@@ -174,25 +174,61 @@ public static partial class Conv2d
         public readonly void PrepareGathers(int t0) => In.PrepareGathers(t0);
 
         /// <summary>V of tiles t0..t0+7 of input channel c.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        // Not inlined: ForEachTileGroup calls it from five loops, and inlined into all of them its body ran out of the JIT's
+        // inlining budget (the loads, the transform and the destination became calls).
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public readonly void Run(in PatchSource source, int c, int t0)
         {
-            float* xc = In.Channel(c), pc = In.ChannelCopy(c), dst = Out.At(c, t0);
+            float* dst = Out.At(c, t0);
+            if (source.Gathers) RunGathered(source, c, dst);
+            else if (source.Split) Transform(source.SplitInChannel(In.ChannelCopy(c)), dst);
+            else Transform(source.InChannel(In.ChannelCopy(c)), dst);
+            Out.Complete(c, t0);
+        }
+
+        /// <summary>
+        /// Bᵀ on each column straight from the patch, then B on each row of that straight into V: only the 36 intermediate
+        /// vectors pass through memory (the patch and the result each took a round trip through scratch too, and the
+        /// stores were the transform's bottleneck). Element (i, j) of the patches sits at (i·m + j mod m)·phase + j / m
+        /// (tiles of m = 2 or 4).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private readonly void Transform<TLoad>(TLoad load, float* dst) where TLoad : struct, IPatchLoad
+        {
             float* columns = (float*)Scratch;
-            nint vSize = Out.Plane;
-            // Bᵀ on each column straight from the patch (elements 6 apart), then B on each row of that straight into V:
-            // only the 36 intermediate vectors pass through memory (the patch and the result each took a round trip
-            // through scratch too, and the stores were the transform's bottleneck).
+            nint vSize = Out.Plane, phase = In.Phase, step = In.Plan.Tile * phase;
+            int tile = In.Plan.Tile;
             for (int j = 0; j < 6; j++)
-                InputTransform6(In.Fetch(source, xc, pc, j), In.Fetch(source, xc, pc, 6 + j), In.Fetch(source, xc, pc, 12 + j),
-                    In.Fetch(source, xc, pc, 18 + j), In.Fetch(source, xc, pc, 24 + j), In.Fetch(source, xc, pc, 30 + j), columns + 8 * j, 48);
+            {
+                nint first = (j % tile) * phase + j / tile;
+                InputTransform6(load.At(first), load.At(first + step), load.At(first + 2 * step), load.At(first + 3 * step),
+                    load.At(first + 4 * step), load.At(first + 5 * step), columns + 8 * j, 48);
+            }
+            RowsToDestination(columns, dst, vSize);
+        }
+
+        /// <summary>The row pass of <see cref="Transform"/> from the columns in scratch.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void RowsToDestination(float* columns, float* dst, nint vSize)
+        {
             for (int i = 0; i < 6; i++)
             {
                 float* row = columns + 48 * i;
                 InputTransform6(Vector256.Load(row), Vector256.Load(row + 8), Vector256.Load(row + 16), Vector256.Load(row + 24),
                     Vector256.Load(row + 32), Vector256.Load(row + 40), dst + 6 * i * vSize, vSize);
             }
-            Out.Complete(c, t0);
+        }
+
+        /// <summary>The same from gathers (maps under 4 tiles wide).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private readonly void RunGathered(in PatchSource source, int c, float* dst)
+        {
+            float* xc = In.Channel(c), pc = In.ChannelCopy(c);
+            float* columns = (float*)Scratch;
+            for (int j = 0; j < 6; j++)
+                InputTransform6(In.Fetch(source, xc, pc, j), In.Fetch(source, xc, pc, 6 + j), In.Fetch(source, xc, pc, 12 + j),
+                    In.Fetch(source, xc, pc, 18 + j), In.Fetch(source, xc, pc, 24 + j), In.Fetch(source, xc, pc, 30 + j), columns + 8 * j, 48);
+            RowsToDestination(columns, dst, Out.Plane);
         }
 
         /// <summary>
@@ -202,16 +238,28 @@ public static partial class Conv2d
         /// </summary>
         public readonly bool Pairs => PairedInputTransforms ?? Vector512.IsHardwareAccelerated;
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)] // as Run
         public readonly void RunPair(in PatchSource source, int c, int t0)
         {
             float* pc0 = In.ChannelCopy(c), pc1 = In.ChannelCopy(c + 1);
             float* dst0 = Out.At(c, t0), dst1 = Out.At(c + 1, t0);
+            if (source.Split) TransformPair(source.SplitInChannel(pc0), source.SplitInChannel(pc1), dst0, dst1);
+            else TransformPair(source.InChannel(pc0), source.InChannel(pc1), dst0, dst1);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private readonly void TransformPair<TLoad>(TLoad load0, TLoad load1, float* dst0, float* dst1) where TLoad : struct, IPatchLoad
+        {
             float* columns = (float*)Scratch;
-            nint vSize = Out.Plane;
+            nint vSize = Out.Plane, phase = In.Phase, step = In.Plan.Tile * phase;
+            int tile = In.Plan.Tile;
             for (int j = 0; j < 6; j++)
-                InputTransform6(Pair(source, pc0, pc1, j), Pair(source, pc0, pc1, 6 + j), Pair(source, pc0, pc1, 12 + j),
-                    Pair(source, pc0, pc1, 18 + j), Pair(source, pc0, pc1, 24 + j), Pair(source, pc0, pc1, 30 + j), columns + 16 * j, 96);
+            {
+                nint first = (j % tile) * phase + j / tile;
+                InputTransform6(Pair(load0, load1, first), Pair(load0, load1, first + step), Pair(load0, load1, first + 2 * step),
+                    Pair(load0, load1, first + 3 * step), Pair(load0, load1, first + 4 * step), Pair(load0, load1, first + 5 * step),
+                    columns + 16 * j, 96);
+            }
             for (int i = 0; i < 6; i++)
             {
                 float* row = columns + 96 * i;
@@ -220,13 +268,10 @@ public static partial class Conv2d
             }
         }
 
-        /// <summary>Patch element e of the 8 tiles in the padded copies of channel c (lower half) and c + 1 (upper half).</summary>
+        /// <summary>Patch element at <paramref name="offset"/> of the 8 tiles in channel c (lower half) and c + 1 (upper half).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private readonly Vector512<float> Pair(in PatchSource source, float* pc0, float* pc1, int e)
-        {
-            int offset = In.Patch[e];
-            return Vector512.Create(source.Load(pc0, offset), source.Load(pc1, offset));
-        }
+        private static Vector512<float> Pair<TLoad>(TLoad load0, TLoad load1, nint offset) where TLoad : struct, IPatchLoad =>
+            Vector512.Create(load0.At(offset), load1.At(offset));
     }
 
     /// <summary>Bᵀ·a for six vectors of two channels each: the operations of
