@@ -189,18 +189,19 @@ public static partial class Conv2d
         /// <summary>
         /// Bᵀ on each column straight from the patch, then B on each row of that straight into V: only the 36 intermediate
         /// vectors pass through memory (the patch and the result each took a round trip through scratch too, and the
-        /// stores were the transform's bottleneck). Element (i, j) of the patches sits at (i·m + j mod m)·phase + j / m
-        /// (tiles of m = 2 or 4).
+        /// stores were the transform's bottleneck). The element offsets come from the patch table (computed from the tile
+        /// size at run time they cost two divisions a column).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private readonly void Transform<TLoad>(TLoad load, float* dst) where TLoad : struct, IPatchLoad
         {
             float* columns = (float*)Scratch;
-            nint vSize = Out.Plane, phase = In.Phase, step = In.Plan.Tile * phase;
-            int tile = In.Plan.Tile;
+            // Column j's first element is patch element j, and each next one a patch row (element 6) further.
+            int* patch = In.Patch;
+            nint vSize = Out.Plane, step = patch[6];
             for (int j = 0; j < 6; j++)
             {
-                nint first = (j % tile) * phase + j / tile;
+                nint first = patch[j];
                 InputTransform6(load.At(first), load.At(first + step), load.At(first + 2 * step), load.At(first + 3 * step),
                     load.At(first + 4 * step), load.At(first + 5 * step), columns + 8 * j, 48);
             }
@@ -251,11 +252,11 @@ public static partial class Conv2d
         private readonly void TransformPair<TLoad>(TLoad load0, TLoad load1, float* dst0, float* dst1) where TLoad : struct, IPatchLoad
         {
             float* columns = (float*)Scratch;
-            nint vSize = Out.Plane, phase = In.Phase, step = In.Plan.Tile * phase;
-            int tile = In.Plan.Tile;
+            int* patch = In.Patch;
+            nint vSize = Out.Plane, step = patch[6];
             for (int j = 0; j < 6; j++)
             {
-                nint first = (j % tile) * phase + j / tile;
+                nint first = patch[j];
                 InputTransform6(Pair(load0, load1, first), Pair(load0, load1, first + step), Pair(load0, load1, first + 2 * step),
                     Pair(load0, load1, first + 3 * step), Pair(load0, load1, first + 4 * step), Pair(load0, load1, first + 5 * step),
                     columns + 16 * j, 96);
