@@ -567,12 +567,14 @@ public static partial class Conv2d
     private static unsafe void CopyTileRows(in Geometry g, in WinogradPlan plan, float* rows, int tiles, float* yk)
     {
         int m = plan.Tile, length = TileRowLength(tiles, m), samples = tiles / plan.TilesPerSample;
+        // By tile row and row within it (oh / m and oh % m by the run-time m were two divisions per output row).
         for (int s = 0; s < samples; s++)
-            for (int oh = 0; oh < g.OutHeight; oh++)
-            {
-                float* src = rows + (oh % m) * length + m * (s * plan.TilesPerSample + oh / m * plan.TilesWide);
-                if (g.Relu) CopyRunRelu(src, yk + (nint)s * g.OutputSize + (nint)oh * g.OutWidth, g.OutWidth);
-                else CopyRun(src, yk + (nint)s * g.OutputSize + (nint)oh * g.OutWidth, g.OutWidth);
-            }
+            for (int th = 0, oh = 0; th < plan.TilesHigh; th++)
+                for (int a = 0; a < m && oh < g.OutHeight; a++, oh++)
+                {
+                    float* src = rows + a * length + m * (s * plan.TilesPerSample + th * plan.TilesWide);
+                    if (g.Relu) CopyRunRelu(src, yk + (nint)s * g.OutputSize + (nint)oh * g.OutWidth, g.OutWidth);
+                    else CopyRun(src, yk + (nint)s * g.OutputSize + (nint)oh * g.OutWidth, g.OutWidth);
+                }
     }
 }
