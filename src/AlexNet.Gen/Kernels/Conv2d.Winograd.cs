@@ -409,22 +409,23 @@ public static partial class Conv2d
         {
             float* dst = Out.At(c, t0);
             if (source.Gathers) RunGathered(source, c, dst);
-            else if (source.Split) Transform(source.SplitInChannel(In.ChannelCopy(c)), In.Phase, dst, Out.Plane);
-            else Transform(source.InChannel(In.ChannelCopy(c)), In.Phase, dst, Out.Plane);
+            else if (source.Split) Transform(source.SplitInChannel(In.ChannelCopy(c)), In.Patch, dst, Out.Plane);
+            else Transform(source.InChannel(In.ChannelCopy(c)), In.Patch, dst, Out.Plane);
             Out.Complete(c, t0);
         }
 
         /// <summary>
-        /// V of 8 tiles (tiles of 2: element (i, j) of their patches at (2i + j mod 2)·phase + j / 2): the columns of d
-        /// through Bᵀ, rows (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the rows of that through B, all in registers.
+        /// V of 8 tiles: the columns of d through Bᵀ, rows (d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the rows of that
+        /// through B, all in registers. Column j starts at patch element j, each next element a patch row (element 4) on.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Transform<TLoad>(TLoad load, nint phase, float* dst, nint vSize) where TLoad : struct, IPatchLoad
+        private static void Transform<TLoad>(TLoad load, int* patch, float* dst, nint vSize) where TLoad : struct, IPatchLoad
         {
-            var (c00, c10, c20, c30) = Column(load, 0, 2 * phase);
-            var (c01, c11, c21, c31) = Column(load, phase, 2 * phase);
-            var (c02, c12, c22, c32) = Column(load, 1, 2 * phase);
-            var (c03, c13, c23, c33) = Column(load, phase + 1, 2 * phase);
+            nint step = patch[4];
+            var (c00, c10, c20, c30) = Column(load, patch[0], step);
+            var (c01, c11, c21, c31) = Column(load, patch[1], step);
+            var (c02, c12, c22, c32) = Column(load, patch[2], step);
+            var (c03, c13, c23, c33) = Column(load, patch[3], step);
             Row(c00, c01, c02, c03, dst, vSize);
             Row(c10, c11, c12, c13, dst + 4 * vSize, vSize);
             Row(c20, c21, c22, c23, dst + 8 * vSize, vSize);

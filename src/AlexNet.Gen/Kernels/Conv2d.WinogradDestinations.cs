@@ -23,8 +23,9 @@ public static partial class Conv2d
 
     /// <summary>
     /// The forward GEMMs' packed op(B) (<see cref="Gemm.PackedBOffset(int, int, int, int)"/>): channels are the K rows,
-    /// tiles the columns. Its three divisions took a fifth of a 4×4 input transform's 8 tiles; the panel width is a power
-    /// of two and the slice depth (384) divides channel numbers below 2¹⁶ exactly as a multiply by ⌈2³²/depth⌉ and a shift.
+    /// tiles the columns. That offset takes three integer divisions, once per 8 tiles of a transform; here the panel
+    /// width, a power of two, is a shift, and a channel number below 2¹⁶ divided by the slice depth (below 2¹⁶ too) is
+    /// exactly its product with ⌈2³²/depth⌉ shifted right by 32.
     /// </summary>
     private readonly unsafe struct PackedDestination : ITransformDestination
     {

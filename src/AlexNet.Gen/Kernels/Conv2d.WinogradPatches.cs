@@ -48,9 +48,6 @@ public static partial class Conv2d
         public int Tiles, Size;
         public float* X, Padded;
         public nint Plane;
-        /// <summary>Floats per column phase of a padded row (<see cref="PhaseLength"/>): patch element (i, j) sits at
-        /// (i·Tile + j mod Tile)·Phase + j / Tile from its tile's origin.</summary>
-        public nint Phase;
         public int* Patch, Offsets, Inside;
         public Vector256<int>* Index;
         public Vector256<float>* Mask;
@@ -71,7 +68,7 @@ public static partial class Conv2d
             for (int e = 0; e < size * size; e++) patch[e] = PatchSource.Offset(plan, e / size, e % size);
             return new PatchOperands
             {
-                G = g, Plan = plan, Tiles = tiles, Size = size, X = x, Padded = padded, Plane = PaddedPlane(plan), Phase = PhaseLength(plan), Patch = patch,
+                G = g, Plan = plan, Tiles = tiles, Size = size, X = x, Padded = padded, Plane = PaddedPlane(plan), Patch = patch,
                 Index = index, Mask = mask, Offsets = lanes, Inside = lanes + 8,
             };
         }
