@@ -334,12 +334,8 @@ public static partial class Conv2d
 
         /// <summary>Element at <paramref name="offset"/> of the 8 tiles' patches in the channel whose copy starts at pc.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly Vector256<float> Load(float* pc, int offset)
-        {
-            float* p = pc + offset;
-            if (!Split) return Vector256.Load(p + Base0);
-            return Avx.Or(Avx.MaskLoad(p + Base0, Mask0), Avx.MaskLoad(p + Base1, Mask1));
-        }
+        public readonly Vector256<float> Load(float* pc, int offset) =>
+            Split ? SplitInChannel(pc).At(offset) : InChannel(pc).At(offset);
 
         /// <summary>The loads of a one-run source (not <see cref="Split"/>, not <see cref="Gathers"/>) in the channel copy at pc.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

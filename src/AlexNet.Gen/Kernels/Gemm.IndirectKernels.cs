@@ -173,19 +173,19 @@ internal unsafe struct TileOutput : ITileRows
         for (int r = 0; r < 12; r++)
         {
             float* y = Y + r * Pixels;
-            if (FirstA <= LastA)
-            {
-                Sse.Prefetch0(y + OffsetA + FirstA);
-                Sse.Prefetch0(y + OffsetA + (FirstA + LastA) / 2);
-                Sse.Prefetch0(y + OffsetA + LastA);
-            }
-            if (FirstB <= LastB)
-            {
-                Sse.Prefetch0(y + OffsetB + FirstB);
-                Sse.Prefetch0(y + OffsetB + (FirstB + LastB) / 2);
-                Sse.Prefetch0(y + OffsetB + LastB);
-            }
+            PrefetchColumns(y + OffsetA, FirstA, LastA);
+            PrefetchColumns(y + OffsetB, FirstB, LastB);
         }
+    }
+
+    /// <summary>The lines of columns [first, last] at <paramref name="row"/> (at most 32 floats: three lines).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchColumns(float* row, int first, int last)
+    {
+        if (first > last) return;
+        Sse.Prefetch0(row + first);
+        Sse.Prefetch0(row + (first + last) / 2);
+        Sse.Prefetch0(row + last);
     }
 
     /// <summary>Rows [0, <paramref name="count"/>) of a tile computed into <paramref name="scratch"/> (32 floats a row).</summary>
