@@ -18,7 +18,8 @@ public static partial class Conv2d
     // (Conv2d.WinogradGradient.cs), taken from a higher channel count (WinogradWeightGradientMinChannels).
     // The forward pass and input gradient take F(4×4, 3×3) instead where its 4×4 tiles need fewer multiplies
     // (ForwardTile: 36 GEMMs over 6×6 patches, a quarter as many tiles), and 5×5 layers F(2×2, 5×5), both with 6×6
-    // transforms (Conv2d.Winograd6.cs). The weight gradient stays on F(2×2, 3×3): its GEMMs sum over a chunk's few
+    // transforms (Conv2d.Winograd6.cs), or likewise F(4×4, 5×5) with 8×8 ones (Conv2d.Winograd8.cs: 64 GEMMs, torchvision's
+    // conv2 forward 43 % faster at batch 1). The weight gradient stays on 2×2 tiles: its GEMMs sum over a chunk's few
     // tiles, and 36 dU planes instead of 16 cost it more than the fewer products save.
     // The forward pass (Conv2d.WinogradForward.cs) keeps each layer's transformed weights, packed for the GEMMs, across
     // calls (Conv2d.WinogradWeights.cs), so it runs on Winograd at any batch.
@@ -86,23 +87,24 @@ public static partial class Conv2d
 
     /// <summary>
     /// Output tile size m of the Winograd forward pass of <paramref name="g"/> (a layer's, or the input-gradient
-    /// convolution's) over <paramref name="batchPerLane"/> samples a lane: 4 (F(4×4, 3×3)) for a 3×3 kernel when its
-    /// GEMMs run fewer multiply-adds per sample than F(2×2, 3×3)'s, counting the columns that pad a block's tiles to
-    /// whole panels, else 2. Over whole blocks that is 36 per 4×4 tile against 16 per 2×2 tile (1.36× fewer on 13×13
+    /// convolution's) over <paramref name="batchPerLane"/> samples a lane: 4 (F(4×4, 3×3), F(4×4, 5×5)) when its GEMMs
+    /// run fewer multiply-adds per sample than on 2×2 tiles, counting the columns that pad a block's tiles to whole
+    /// panels, else 2. For 3×3 over whole blocks that is 36 per 4×4 tile against 16 per 2×2 tile (1.36× fewer on 13×13
     /// and 14×14 maps, 1.78× on 7×7); one 13×13 sample has 16 tiles of 4×4, which fill half a 32-column panel, against
-    /// 49 of 2×2 in two: 36·32 against 16·64, so batch 1 takes F(2×2, 3×3). The weight gradient's plan keeps 2.
+    /// 49 of 2×2 in two: 36·32 against 16·64, so batch 1 takes F(2×2, 3×3). For 5×5, 64 per 4×4 tile against 36 per
+    /// 2×2 (a 27×27 sample: 64·64 against 36·224). The weight gradient's plan keeps 2.
     /// </summary>
     internal static int ForwardTile(in Geometry g, int batchPerLane)
     {
-        if (g.KernelHeight != 3 || Winograd4x4 == false) return 2;
+        if (g.KernelHeight is not (3 or 5) || Winograd4x4 == false) return 2;
         if (Winograd4x4 == true) return 4;
         WinogradPlan f4 = new(g, batchPerLane, 4), f2 = new(g, batchPerLane, 2);
         long columns4 = Gemm.PackedBWidth(f4.Block * f4.TilesPerSample), columns2 = Gemm.PackedBWidth(f2.Block * f2.TilesPerSample);
-        return 36 * columns4 * f2.Block < 16 * columns2 * f4.Block ? 4 : 2;
+        return (long)f4.Elements * columns4 * f2.Block < (long)f2.Elements * columns2 * f4.Block ? 4 : 2;
     }
 
-    /// <summary>Test switch: null chooses (<see cref="ForwardTile"/>); false keeps every 3×3 layer on F(2×2, 3×3), true puts
-    /// every one on F(4×4, 3×3).</summary>
+    /// <summary>Test switch: null chooses (<see cref="ForwardTile"/>); false keeps every layer on 2×2 output tiles
+    /// (F(2×2, 3×3), F(2×2, 5×5)), true puts every one on 4×4 (F(4×4, 3×3), F(4×4, 5×5)).</summary>
     internal static bool? Winograd4x4;
 
     /// <summary>
@@ -116,8 +118,8 @@ public static partial class Conv2d
     {
         public readonly int TilesHigh, TilesWide, TilesPerSample, Block, TransformedTiles, Transformed, Products, Weights;
 
-        /// <summary>Kernel size r (3 or 5), output tile size m (2, or 4 for r = 3), the m + r − 1 wide input patch and
-        /// transformed tile (4 or 6) and its element count (16 or 36).</summary>
+        /// <summary>Kernel size r (3 or 5), output tile size m (2 or 4), the m + r − 1 wide input patch and transformed
+        /// tile (4, 6 or 8) and its element count (16, 36 or 64).</summary>
         public readonly int Kernel, Tile, Patch, Elements;
 
         public WinogradPlan(in Geometry g, int batchPerLane, int tile = 2)
@@ -172,7 +174,7 @@ public static partial class Conv2d
         var body = new WeightTransformBody { G = g, W = w, U = u, Flipped = flipped, Rows = rows, Lanes = lanes, Tile = tile };
         // Both threads from 64 K transformed floats (4,096 channel pairs on 4×4 tiles, 1,821 on 6×6: a 32 → 64-channel
         // layer's F(4×4, 3×3) transform had run on one thread while the other waited).
-        int elements = g.KernelHeight == 5 || tile == 4 ? 36 : 16;
+        int elements = (tile + g.KernelHeight - 1) * (tile + g.KernelHeight - 1);
         if (lanes > 1 && (long)rows * g.InPerGroup * elements >= 65536) StaticParallel.For(lanes, lanes, body);
         else { body.Lanes = 1; body.Run(0, 1); }
     }
@@ -191,7 +193,7 @@ public static partial class Conv2d
                 var (r0, r1) = StaticParallel.Partition(Rows, Lanes, lane);
                 for (int r = r0; r < r1; r++)
                 {
-                    if (G.KernelHeight == 5) TransformWeightRow5(G, W, U, Flipped, r / G.OutPerGroup, r % G.OutPerGroup);
+                    if (G.KernelHeight == 5) TransformWeightRow5(G, W, U, Flipped, r / G.OutPerGroup, r % G.OutPerGroup, Tile == 4 ? G45 : G5);
                     else if (Tile == 4) TransformWeightRow43(G, W, U, Flipped, r / G.OutPerGroup, r % G.OutPerGroup);
                     else TransformWeightRow(G, W, U, Flipped, r / G.OutPerGroup, r % G.OutPerGroup);
                 }
@@ -332,7 +334,8 @@ public static partial class Conv2d
         int k0, int k1, float* rows)
     {
         float* mk = m + (nint)k0 * plan.Elements * tiles, yk = y + (nint)k0 * g.Pixels, bk = bias == null ? null : bias + k0;
-        if (plan.Kernel == 5) TransformOutput5(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
+        if (plan.Patch == 8) TransformOutput45(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
+        else if (plan.Kernel == 5) TransformOutput5(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
         else if (plan.Tile == 4) TransformOutput4x4(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
         else TransformOutput(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
     }
@@ -346,11 +349,11 @@ public static partial class Conv2d
         float* padded, WeightOperand operand = WeightOperand.None, int c0 = 0, int c1 = -1)
     {
         if (c1 < 0) c1 = g.InPerGroup;
-        // Sized for the 6×6 patches of F(2×2, 5×5); the 4×4 ones use the first 16 entries.
-        int* patch = stackalloc int[36];
+        // Sized for the 8×8 patches of F(4×4, 5×5); the 4×4 and 6×6 ones use the first 16 or 36 entries.
+        int* patch = stackalloc int[64];
         int* lanes = stackalloc int[16];
-        Vector256<int>* index = stackalloc Vector256<int>[36];
-        Vector256<float>* mask = stackalloc Vector256<float>[36];
+        Vector256<int>* index = stackalloc Vector256<int>[64];
+        Vector256<float>* mask = stackalloc Vector256<float>[64];
         Vector256<float>* scratch = stackalloc Vector256<float>[72]; // 36 Vector512 for the paired 6×6 transform
         var input = PatchOperands.Prepare(g, plan, plan.Patch, x, tiles, padded, patch, index, mask, lanes, c0, c1);
         int channels = g.InPerGroup;
@@ -360,7 +363,7 @@ public static partial class Conv2d
                 TransformInput(plan, input, new PlainDestination(v, vSize, TileStride(tiles)), TileOrder.ChannelsOuter, scratch, tiles, channels, c0, c1);
                 break;
             case WeightOperand.Transposed:
-                float* blocks = stackalloc float[36 * TransposedDestination.ScratchPerElement];
+                float* blocks = stackalloc float[plan.Elements * TransposedDestination.ScratchPerElement];
                 TransformInput(plan, input, new TransposedDestination(v, blocks, plan.Elements, channels, tiles), TileOrder.ChannelPanels,
                     scratch, tiles, channels, c0, c1);
                 break;
@@ -373,7 +376,12 @@ public static partial class Conv2d
     private static unsafe void TransformInput<TOut>(in WinogradPlan plan, in PatchOperands input, TOut output, TileOrder order,
         Vector256<float>* scratch, int tiles, int channels, int c0, int c1) where TOut : struct, ITransformDestination
     {
-        if (plan.Patch == 6)
+        if (plan.Patch == 8)
+        {
+            var body = new InputTransform8x8<TOut> { In = input, Out = output, Scratch = scratch };
+            ForEachTileGroup(plan, tiles, channels, order, ref body, c0, c1);
+        }
+        else if (plan.Patch == 6)
         {
             var body = new InputTransform6x6<TOut> { In = input, Out = output, Scratch = scratch };
             ForEachTileGroup(plan, tiles, channels, order, ref body, c0, c1);

@@ -28,22 +28,24 @@ public static partial class Conv2d
         0, 0, 0, 0, 1,
     };
 
-    /// <summary>U_ξ[k, c] = (G·w_kc·Gᵀ)[ξ] (6×6) for one output channel k of one group, in double, rounded once.</summary>
+    /// <summary>U_ξ[k, c] = (G·w_kc·Gᵀ)[ξ] (α×α, <paramref name="gMatrix"/> α×5: <see cref="G5"/> or <see cref="G45"/>) for one output
+    /// channel k of one group of a 5×5 layer, in double, rounded once.</summary>
     [SkipLocalsInit]
-    private static unsafe void TransformWeightRow5(in Geometry g, float* w, float* u, bool flipped, int group, int k)
+    private static unsafe void TransformWeightRow5(in Geometry g, float* w, float* u, bool flipped, int group, int k, double[] gMatrix)
     {
-        var source = new WeightRow(g, w, u, flipped, group, k, 36);
+        int alpha = gMatrix.Length / 5;
+        var source = new WeightRow(g, w, u, flipped, group, k, alpha * alpha);
         float* uk = source.Row;
         int columns = source.Columns;
         nint plane = source.Plane;
         double* tap = stackalloc double[25];
-        double* t = stackalloc double[30];
+        double* t = stackalloc double[40];
         int c = 0;
         if (Avx.IsSupported)
         {
             // Four channels at a time, the same double arithmetic per lane (multiplies and adds, in order) as below.
             Vector256<double>* vtap = stackalloc Vector256<double>[25];
-            Vector256<double>* vt = stackalloc Vector256<double>[30];
+            Vector256<double>* vt = stackalloc Vector256<double>[40];
             for (; c + 4 <= columns; c += 4)
             {
                 for (int i = 0; i < 5; i++)
@@ -53,19 +55,19 @@ public static partial class Conv2d
                         float* at = source.First + (nint)c * source.Step + e;
                         vtap[i * 5 + j] = Vector256.Create(at[0], at[source.Step], at[2 * source.Step], at[3 * source.Step]);
                     }
-                for (int r = 0; r < 6; r++)
+                for (int r = 0; r < alpha; r++)
                     for (int j = 0; j < 5; j++)
                     {
                         Vector256<double> sum = Vector256<double>.Zero;
-                        for (int i = 0; i < 5; i++) sum += Vector256.Create(G5[r * 5 + i]) * vtap[i * 5 + j];
+                        for (int i = 0; i < 5; i++) sum += Vector256.Create(gMatrix[r * 5 + i]) * vtap[i * 5 + j];
                         vt[r * 5 + j] = sum;
                     }
-                for (int r = 0; r < 6; r++)
-                    for (int q = 0; q < 6; q++)
+                for (int r = 0; r < alpha; r++)
+                    for (int q = 0; q < alpha; q++)
                     {
                         Vector256<double> sum = Vector256<double>.Zero;
-                        for (int j = 0; j < 5; j++) sum += vt[r * 5 + j] * Vector256.Create(G5[q * 5 + j]);
-                        Sse.Store(uk + (r * 6 + q) * plane + c, Avx.ConvertToVector128Single(sum));
+                        for (int j = 0; j < 5; j++) sum += vt[r * 5 + j] * Vector256.Create(gMatrix[q * 5 + j]);
+                        Sse.Store(uk + (r * alpha + q) * plane + c, Avx.ConvertToVector128Single(sum));
                     }
             }
         }
@@ -75,20 +77,20 @@ public static partial class Conv2d
             for (int i = 0; i < 5; i++)
                 for (int j = 0; j < 5; j++)
                     tap[i * 5 + j] = flipped ? src[(4 - i) * 5 + (4 - j)] : src[i * 5 + j];
-            // t = G·w (6×5), then U = t·Gᵀ (6×6).
-            for (int r = 0; r < 6; r++)
+            // t = G·w (α×5), then U = t·Gᵀ (α×α).
+            for (int r = 0; r < alpha; r++)
                 for (int j = 0; j < 5; j++)
                 {
                     double sum = 0;
-                    for (int i = 0; i < 5; i++) sum += G5[r * 5 + i] * tap[i * 5 + j];
+                    for (int i = 0; i < 5; i++) sum += gMatrix[r * 5 + i] * tap[i * 5 + j];
                     t[r * 5 + j] = sum;
                 }
-            for (int r = 0; r < 6; r++)
-                for (int q = 0; q < 6; q++)
+            for (int r = 0; r < alpha; r++)
+                for (int q = 0; q < alpha; q++)
                 {
                     double sum = 0;
-                    for (int j = 0; j < 5; j++) sum += t[r * 5 + j] * G5[q * 5 + j];
-                    uk[(r * 6 + q) * plane + c] = (float)sum;
+                    for (int j = 0; j < 5; j++) sum += t[r * 5 + j] * gMatrix[q * 5 + j];
+                    uk[(r * alpha + q) * plane + c] = (float)sum;
                 }
         }
     }

@@ -153,6 +153,17 @@ public sealed class WinogradConvolutionTests : IDisposable
         public static int PadTop => 2; public static int PadLeft => 2; public static int Groups => 1; public static bool HasBias => true;
     }
 
+    /// <summary>5×5 on a 27×25 map (torchvision conv2's height), 16 → 24, pad 2: F(4×4, 5×5)'s padded rows (7 tiles
+    /// wide, 4 phases of 9 floats) go through the wide-row copy, and F(2×2, 5×5)'s 14 tiles a row run 8-tile groups
+    /// that wrap rows.</summary>
+    private struct V5 : IConv2dConfig
+    {
+        public static int InChannels => 16; public static int InHeight => 27; public static int InWidth => 25;
+        public static int OutChannels => 24; public static int OutHeight => 27; public static int OutWidth => 25;
+        public static int KernelHeight => 5; public static int KernelWidth => 5; public static int StrideHeight => 1; public static int StrideWidth => 1;
+        public static int PadTop => 2; public static int PadLeft => 2; public static int Groups => 1; public static bool HasBias => true;
+    }
+
     /// <summary>3×3, 17 → 19 on a 17×18 map: as <see cref="V4"/> for F(4×4, 3×3)'s 6×6 patches.</summary>
     private struct W10 : IConv2dConfig
     {
@@ -195,21 +206,22 @@ public sealed class WinogradConvolutionTests : IDisposable
             case "V2": check.Run<V2>(); break;
             case "V3": check.Run<V3>(); break;
             case "V4": check.Run<V4>(); break;
+            case "V5": check.Run<V5>(); break;
             case "W10": check.Run<W10>(); break;
             case "W11": check.Run<W11>(); break;
             default: throw new ArgumentException($"unknown config {config}");
         }
     }
 
-    /// <summary>Each config, batch and panel width; the 3×3 ones on F(4×4, 3×3) (true) and on F(2×2, 3×3). Batches 1 and 3
-    /// do not split into whole samples per thread: their forward pass splits each step of a block over the threads.</summary>
+    /// <summary>Each config, batch and panel width, on 4×4 output tiles (F(4×4, 3×3), F(4×4, 5×5): true) and on 2×2. Batches 1
+    /// and 3 do not split into whole samples per thread: their forward pass splits each step of a block over the threads.</summary>
     public static TheoryData<string, int, int, bool> Cases()
     {
         var data = new TheoryData<string, int, int, bool>();
-        foreach (string config in new[] { "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10", "W11", "V1", "V2", "V3", "V4" })
+        foreach (string config in new[] { "W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10", "W11", "V1", "V2", "V3", "V4", "V5" })
             foreach (int batch in new[] { 1, 3, 4, 9 })
                 foreach (int width in new[] { 8, 16 })
-                    foreach (bool tile4 in config[0] == 'W' && config != "W9" ? new[] { true, false } : new[] { false })
+                    foreach (bool tile4 in config != "W9" ? new[] { true, false } : new[] { false })
                         data.Add(config, batch, width, tile4);
         // 40 samples of W4 (20 tiles each): 20 per lane, over the Winograd block of 16 samples, so a lane runs two blocks.
         data.Add("W4", 40, 8, false);
