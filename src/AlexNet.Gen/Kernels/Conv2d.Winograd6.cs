@@ -334,8 +334,10 @@ public static partial class Conv2d
         {
             Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
             float* yk = y + (nint)k * g.Pixels;
+            var prefetch = new ProductPrefetch(m, k, channels, 36, tiles);
             for (int t0 = 0; t0 < tiles; t0 += 8)
             {
+                prefetch.Group(t0);
                 float* mk = m + (nint)k * 36 * tiles + t0;
                 // Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1] down each column (kept in registers), then along the two rows.
                 var (top0, bottom0) = OutputColumn5(mk, plane);
@@ -379,8 +381,10 @@ public static partial class Conv2d
         {
             Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
             float* yk = y + (nint)k * g.Pixels;
+            var prefetch = new ProductPrefetch(m, k, channels, 36, tiles);
             for (int t0 = 0; t0 < tiles; t0 += 8)
             {
+                prefetch.Group(t0);
                 float* mk = m + (nint)k * 36 * tiles + t0;
                 for (int i = 0; i < 6; i++)
                 {

@@ -142,8 +142,10 @@ public static partial class Conv2d
         {
             Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
             float* yk = y + (nint)k * g.Pixels;
+            var prefetch = new ProductPrefetch(m, k, channels, 64, tiles);
             for (int t0 = 0; t0 < tiles; t0 += 8)
             {
+                prefetch.Group(t0);
                 float* mk = m + (nint)k * 64 * tiles + t0;
                 for (int i = 0; i < 8; i++)
                 {
