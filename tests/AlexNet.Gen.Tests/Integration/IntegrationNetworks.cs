@@ -56,14 +56,16 @@ public partial class WideBarsNet { }
 public partial class BarsNetWithExtraHead { }
 
 /// <summary>
-/// A network whose 32 → 32-channel 3×3 convolutions take the Winograd path (the kernels' threshold is 32 channels), on a
-/// 13×13 map (F(2×2, 3×3) or F(4×4, 3×3) by batch) and a 6×6 one (after a 3×3 pool of stride 2). 3×13×13 → 32×13×13 →
-/// 32×13×13 → 32×6×6 → 32×6×6 → 1152 → 4 logits.
+/// A network whose 32 → 32-channel 3×3 and 5×5 convolutions take the Winograd path (the kernels' threshold is 32
+/// channels), on a 13×13 map (F(2×2, 3×3) or F(4×4, 3×3) by batch; F(4×4, 5×5) at these batches) and a 6×6 one (after
+/// a 3×3 pool of stride 2). 3×13×13 → 32×13×13 → 32×13×13 → 32×13×13 → 32×6×6 → 32×6×6 → 1152 → 4 logits.
 /// </summary>
 [Network(3, 13, 13, Classes = 4)]
 [Conv2d(32, 3, Padding = 1, WeightInit = Init.HeNormal)]
 [ReLU]
 [Conv2d(32, 3, Padding = 1, WeightInit = Init.HeNormal)]
+[ReLU]
+[Conv2d(32, 5, Padding = 2, WeightInit = Init.HeNormal)]
 [ReLU]
 [MaxPool2d(3, Stride = 2)]
 [Conv2d(32, 3, Padding = 1, WeightInit = Init.HeNormal)]
