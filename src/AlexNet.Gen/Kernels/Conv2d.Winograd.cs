@@ -334,9 +334,9 @@ public static partial class Conv2d
         int k0, int k1, float* rows)
     {
         float* mk = m + (nint)k0 * plan.Elements * tiles, yk = y + (nint)k0 * g.Pixels, bk = bias == null ? null : bias + k0;
-        if (plan.Patch == 8) TransformOutput45(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
+        if (plan.Patch == 8) TransformOutput4x4<Rows8>(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
         else if (plan.Kernel == 5) TransformOutput5(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
-        else if (plan.Tile == 4) TransformOutput4x4(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
+        else if (plan.Tile == 4) TransformOutput4x4<Rows6>(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
         else TransformOutput(g, plan, mk, tiles, bk, yk, k1 - k0, rows);
     }
 

@@ -366,40 +366,64 @@ public static partial class Conv2d
         Vector256<float> a3, Vector256<float> a4, Vector256<float> a5) =>
         (a0 + a1 + a2 + a3 + a4, (a1 - a2) + Vector256.Create(2f) * (a3 - a4) + a5);
 
-    /// <summary>y[k, 4th + a, 4tw + b] = (Aᵀ·M·A)[a, b] + bias[k] over 6×6 tile products (F(4×4, 3×3); as <see cref="TransformOutput"/>).</summary>
+    /// <summary>
+    /// y[k, 4th + a, 4tw + b] = (Aᵀ·M·A)[a, b] + bias[k] over n×n tile products to 4×4 outputs (F(4×4, 3×3): n = 6,
+    /// <see cref="Rows6"/>; F(4×4, 5×5): n = 8, <see cref="Rows8"/>; as <see cref="TransformOutput"/>).
+    /// </summary>
     [SkipLocalsInit]
-    private static unsafe void TransformOutput4x4(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y,
-        int channels, float* rows)
+    private static unsafe void TransformOutput4x4<TRows>(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y,
+        int channels, float* rows) where TRows : struct, IOutputRows4
     {
         nint plane = tiles;
-        int length = TileRowLength(tiles, 4);
-        // Aᵀ along each of the six rows of M (4 × 6 vectors), kept on the stack: 24 vectors do not fit in registers.
-        Vector256<float>* half = stackalloc Vector256<float>[24];
+        int n = TRows.Size, elements = n * n, length = TileRowLength(tiles, 4);
+        // Aᵀ along each of the n rows of M (4 × n vectors), kept on the stack: 24 or 32 vectors do not fit in registers.
+        Vector256<float>* half = stackalloc Vector256<float>[32];
         Vector256<float>* column = stackalloc Vector256<float>[16];
-        // Channel by channel, each one contiguous run of its 36 product rows (see TransformOutput).
+        // Channel by channel, each one contiguous run of its n² product rows (see TransformOutput).
         for (int k = 0; k < channels; k++)
         {
             Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
             float* yk = y + (nint)k * g.Pixels;
-            var prefetch = new ProductPrefetch(m, k, channels, 36, tiles);
+            var prefetch = new ProductPrefetch(m, k, channels, elements, tiles);
             for (int t0 = 0; t0 < tiles; t0 += 8)
             {
                 prefetch.Group(t0);
-                float* mk = m + (nint)k * 36 * tiles + t0;
-                for (int i = 0; i < 6; i++)
-                {
-                    float* mi = mk + 6 * i * plane;
-                    OutputTransform4(Vector256.Load(mi), Vector256.Load(mi + plane), Vector256.Load(mi + 2 * plane),
-                        Vector256.Load(mi + 3 * plane), Vector256.Load(mi + 4 * plane), Vector256.Load(mi + 5 * plane), half + 4 * i);
-                }
+                float* mk = m + (nint)k * elements * tiles + t0;
+                for (int i = 0; i < n; i++) TRows.FromProducts(mk + n * i * plane, plane, half + 4 * i);
                 // Then down each of the four columns, and each output row a (four vectors, one per column) to its tile row.
-                for (int j = 0; j < 4; j++)
-                    OutputTransform4(half[j], half[4 + j], half[8 + j], half[12 + j], half[16 + j], half[20 + j], column + 4 * j);
+                for (int j = 0; j < 4; j++) TRows.FromHalf(half + j, column + 4 * j);
                 for (int a = 0; a < 4; a++)
                     StoreTileRow4(rows + a * length + 4 * t0, column[a] + b, column[4 + a] + b, column[8 + a] + b, column[12 + a] + b);
             }
             CopyTileRows(g, plan, rows, tiles, yk);
         }
+    }
+
+    /// <summary>Aᵀ of an output transform to 4×4 tiles over n vectors: along a row of M, and down a column of its result.</summary>
+    private unsafe interface IOutputRows4
+    {
+        /// <summary>n, the transformed tile's size.</summary>
+        static abstract int Size { get; }
+
+        /// <summary>o[0..3] = Aᵀ·(row[0], row[plane], …, row[(n − 1)·plane]) for 8 tiles.</summary>
+        static abstract void FromProducts(float* row, nint plane, Vector256<float>* o);
+
+        /// <summary>o[0..3] = Aᵀ·(half[0], half[4], …, half[4(n − 1)]): one column of the row pass's results.</summary>
+        static abstract void FromHalf(Vector256<float>* half, Vector256<float>* o);
+    }
+
+    /// <summary>F(4×4, 3×3)'s Aᵀ (<see cref="OutputTransform4"/>).</summary>
+    private readonly unsafe struct Rows6 : IOutputRows4
+    {
+        public static int Size => 6;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void FromProducts(float* mi, nint plane, Vector256<float>* o) =>
+            OutputTransform4(Vector256.Load(mi), Vector256.Load(mi + plane), Vector256.Load(mi + 2 * plane),
+                Vector256.Load(mi + 3 * plane), Vector256.Load(mi + 4 * plane), Vector256.Load(mi + 5 * plane), o);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void FromHalf(Vector256<float>* h, Vector256<float>* o) => OutputTransform4(h[0], h[4], h[8], h[12], h[16], h[20], o);
     }
 
     /// <summary>Aᵀ·a for six vectors (F(4×4, 3×3)): o[0..3] = (a0 + (a1 + a2) + (a3 + a4), (a1 − a2) + 2·(a3 − a4),

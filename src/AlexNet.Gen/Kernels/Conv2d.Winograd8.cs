@@ -64,6 +64,8 @@ public static partial class Conv2d
 
         public readonly void PrepareGathers(int t0) => In.PrepareGathers(t0);
 
+        // Not two channels per Vector512 as the 6×6 transform: measured, that was slower at batch 1 (torchvision conv2's
+        // input step 63–72 → 95–96 µs by minimum) and within 3 % at batch 64.
         public readonly bool Pairs => false;
 
         public readonly void RunPair(in PatchSource source, int c, int t0)
@@ -127,41 +129,19 @@ public static partial class Conv2d
         }
     }
 
-    /// <summary>y[k, 4th + a, 4tw + b] = (Aᵀ·M·A)[a, b] + bias[k] over 8×8 tile products (F(4×4, 5×5); as <see cref="TransformOutput"/>).</summary>
-    [SkipLocalsInit]
-    private static unsafe void TransformOutput45(in Geometry g, in WinogradPlan plan, float* m, int tiles, float* bias, float* y,
-        int channels, float* rows)
+    /// <summary>F(4×4, 5×5)'s Aᵀ (<see cref="OutputTransform8"/>) for <see cref="TransformOutput4x4{TRows}"/>.</summary>
+    private readonly unsafe struct Rows8 : IOutputRows4
     {
-        nint plane = tiles;
-        int length = TileRowLength(tiles, 4);
-        // Aᵀ along each of the eight rows of M (4 × 8 vectors, on the stack), then down each of the four columns.
-        Vector256<float>* half = stackalloc Vector256<float>[32];
-        Vector256<float>* column = stackalloc Vector256<float>[16];
-        // Channel by channel, each one contiguous run of its 64 product rows (see TransformOutput).
-        for (int k = 0; k < channels; k++)
-        {
-            Vector256<float> b = Vector256.Create(bias == null ? 0f : bias[k]);
-            float* yk = y + (nint)k * g.Pixels;
-            var prefetch = new ProductPrefetch(m, k, channels, 64, tiles);
-            for (int t0 = 0; t0 < tiles; t0 += 8)
-            {
-                prefetch.Group(t0);
-                float* mk = m + (nint)k * 64 * tiles + t0;
-                for (int i = 0; i < 8; i++)
-                {
-                    float* mi = mk + 8 * i * plane;
-                    OutputTransform8(Vector256.Load(mi), Vector256.Load(mi + plane), Vector256.Load(mi + 2 * plane),
-                        Vector256.Load(mi + 3 * plane), Vector256.Load(mi + 4 * plane), Vector256.Load(mi + 5 * plane),
-                        Vector256.Load(mi + 6 * plane), Vector256.Load(mi + 7 * plane), half + 4 * i);
-                }
-                for (int j = 0; j < 4; j++)
-                    OutputTransform8(half[j], half[4 + j], half[8 + j], half[12 + j], half[16 + j], half[20 + j], half[24 + j],
-                        half[28 + j], column + 4 * j);
-                for (int a = 0; a < 4; a++)
-                    StoreTileRow4(rows + a * length + 4 * t0, column[a] + b, column[4 + a] + b, column[8 + a] + b, column[12 + a] + b);
-            }
-            CopyTileRows(g, plan, rows, tiles, yk);
-        }
+        public static int Size => 8;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void FromProducts(float* mi, nint plane, Vector256<float>* o) =>
+            OutputTransform8(Vector256.Load(mi), Vector256.Load(mi + plane), Vector256.Load(mi + 2 * plane), Vector256.Load(mi + 3 * plane),
+                Vector256.Load(mi + 4 * plane), Vector256.Load(mi + 5 * plane), Vector256.Load(mi + 6 * plane), Vector256.Load(mi + 7 * plane), o);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void FromHalf(Vector256<float>* h, Vector256<float>* o) =>
+            OutputTransform8(h[0], h[4], h[8], h[12], h[16], h[20], h[24], h[28], o);
     }
 
     /// <summary>Aᵀ·a for eight vectors (F(4×4, 5×5)): with s = a1 + a2, d = a1 − a2 (and the same of a3, a4 and a5, a6),
