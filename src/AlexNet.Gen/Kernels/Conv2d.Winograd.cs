@@ -354,7 +354,7 @@ public static partial class Conv2d
         int* lanes = stackalloc int[16];
         Vector256<int>* index = stackalloc Vector256<int>[64];
         Vector256<float>* mask = stackalloc Vector256<float>[64];
-        Vector256<float>* scratch = stackalloc Vector256<float>[72]; // 36 Vector512 for the paired 6×6 transform
+        Vector256<float>* scratch = stackalloc Vector256<float>[72]; // 36 Vector512 for the paired 6×6 transform, 64 for the 8×8 one
         var input = PatchOperands.Prepare(g, plan, plan.Patch, x, tiles, padded, patch, index, mask, lanes, c0, c1);
         int channels = g.InPerGroup;
         switch (operand)
