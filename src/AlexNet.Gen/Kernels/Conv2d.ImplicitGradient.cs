@@ -81,7 +81,7 @@ public static partial class Conv2d
     /// <summary>dWᵀ rows [i0, i1) of one sample's group, column slice by column slice.</summary>
     private static unsafe void ImplicitGradientTiles<TK>(in ImplicitGradientBody s, int i0, int i1) where TK : struct, IIndirectAKernel
     {
-        int width = s.Plan.Width, mr = TK.MR, nr = TK.NR, ldc = s.Sizes.OutColumns;
+        int width = s.Plan.Width, mr = TK.MR, nr = TK.NR, ldc = s.Sizes.OutColumns, depth = s.G.Depth;
         for (int pc = 0; pc < width; pc += ImplicitGradientSlice)
         {
             int kcb = Math.Min(ImplicitGradientSlice, width - pc);
@@ -90,7 +90,13 @@ public static partial class Conv2d
             {
                 float* b = s.Panels + (nint)j * width + (nint)pc * nr;
                 for (int i = i0; i < i1; i += mr)
-                    TK.Run(kcb, s.Planes + pc, s.Rows + i, b, s.Sums + (nint)i * ldc + j, ldc, add);
+                {
+                    // The last 1–4 Depth rows without the padding rows' multiply-adds (same arithmetic per row).
+                    if (typeof(TK) == typeof(IndirectAKernel12x32) && depth - i <= 4)
+                        IndirectAShortKernel.Run4(depth - i, kcb, s.Planes + pc, s.Rows + i, b, s.Sums + (nint)i * ldc + j, ldc, add);
+                    else
+                        TK.Run(kcb, s.Planes + pc, s.Rows + i, b, s.Sums + (nint)i * ldc + j, ldc, add);
+                }
             }
         }
     }

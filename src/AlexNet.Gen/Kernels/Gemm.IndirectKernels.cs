@@ -301,6 +301,42 @@ internal struct IndirectAKernel12x32 : IIndirectAKernel
     }
 }
 
+/// <summary>
+/// AVX-512: the last 1–4 rows of an <see cref="IndirectAKernel12x32"/> GEMM (Depth − i &lt;= 4), whose other rows are
+/// padding. The 11×11 first layers' weight gradients (Depth 363 = 30 · 12 + 3) had spent a 12-row tile on their last
+/// 3 rows, 2.4 % of the kernel's multiply-adds. Each row's accumulation is the 12-row kernel's (from zero, in k order, then
+/// C = acc or C + acc), so the results are the same bits. Stores rows [0, rows) only.
+/// </summary>
+internal static class IndirectAShortKernel
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
+    public static unsafe void Run4(int rows, int kc, float* a, int* rowTable, float* b, float* c, int ldc, bool add)
+    {
+        // Rows past the last read row 0's floats (any finite run would do: their sums are not stored).
+        float* a0 = a + rowTable[0], a1 = rows > 1 ? a + rowTable[1] : a0, a2 = rows > 2 ? a + rowTable[2] : a0, a3 = rows > 3 ? a + rowTable[3] : a0;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> x = Vector512.Create(a0[p]);
+            c00 = Fused.MultiplyAdd(x, b0, c00); c01 = Fused.MultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[p]);
+            c10 = Fused.MultiplyAdd(x, b0, c10); c11 = Fused.MultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[p]);
+            c20 = Fused.MultiplyAdd(x, b0, c20); c21 = Fused.MultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[p]);
+            c30 = Fused.MultiplyAdd(x, b0, c30); c31 = Fused.MultiplyAdd(x, b1, c31);
+            b += 32;
+        }
+        Kernel12x32.Store(c, c00, c01, add);
+        if (rows > 1) Kernel12x32.Store(c + (nint)ldc, c10, c11, add);
+        if (rows > 2) Kernel12x32.Store(c + 2 * (nint)ldc, c20, c21, add);
+        if (rows > 3) Kernel12x32.Store(c + 3 * (nint)ldc, c30, c31, add);
+    }
+}
+
 /// <summary>AVX2: 6 A rows × 16 columns.</summary>
 internal struct IndirectAKernel6x16 : IIndirectAKernel
 {

@@ -183,6 +183,25 @@ public class ConvolutionKernelTests
         public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
     }
 
+    /// <summary>5×5 stride 2 (an implicit GEMM) on one channel: Depth 25 = 2 · 12 + 1, a weight gradient whose last
+    /// 12-row tile has one row (IndirectAShortKernel).</summary>
+    private struct C23 : IConv2dConfig
+    {
+        public static int InChannels => 1; public static int InHeight => 9; public static int InWidth => 11;
+        public static int OutChannels => 3; public static int OutHeight => 4; public static int OutWidth => 5;
+        public static int KernelHeight => 5; public static int KernelWidth => 5; public static int StrideHeight => 2; public static int StrideWidth => 2;
+        public static int PadTop => 1; public static int PadLeft => 1; public static int Groups => 1; public static bool HasBias => true;
+    }
+
+    /// <summary>2×5 stride 2 (an implicit GEMM): Depth 40 = 3 · 12 + 4, a weight gradient whose last tile has four rows.</summary>
+    private struct C24 : IConv2dConfig
+    {
+        public static int InChannels => 4; public static int InHeight => 8; public static int InWidth => 13;
+        public static int OutChannels => 5; public static int OutHeight => 4; public static int OutWidth => 5;
+        public static int KernelHeight => 2; public static int KernelWidth => 5; public static int StrideHeight => 2; public static int StrideWidth => 2;
+        public static int PadTop => 0; public static int PadLeft => 0; public static int Groups => 1; public static bool HasBias => false;
+    }
+
     /// <summary>
     /// 64 → 20 channels, 5×5 on 20×20 (a channels-last weight gradient from batch 2 on AVX-512): two 32-channel slabs, a
     /// short last panel of 8 output channels, one sample a block (400 pixels), so a chunk of two samples sums two blocks.
@@ -236,7 +255,7 @@ public class ConvolutionKernelTests
         void Run<T>() where T : struct, IConv2dConfig;
     }
 
-    private static readonly string[] Configs = { "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16", "C17", "C18", "C19", "C20", "C21", "C22" };
+    private static readonly string[] Configs = { "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16", "C17", "C18", "C19", "C20", "C21", "C22", "C23", "C24" };
 
     private static void Dispatch(string config, ICheck check)
     {
@@ -264,6 +283,8 @@ public class ConvolutionKernelTests
             case "C20": check.Run<C20>(); break;
             case "C21": check.Run<C21>(); break;
             case "C22": check.Run<C22>(); break;
+            case "C23": check.Run<C23>(); break;
+            case "C24": check.Run<C24>(); break;
             default: throw new ArgumentException($"unknown config {config}");
         }
     }
