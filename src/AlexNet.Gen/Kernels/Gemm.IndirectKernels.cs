@@ -312,8 +312,9 @@ internal static class IndirectAShortKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // optimized from the first call (Fused)
     public static unsafe void Run4(int rows, int kc, float* a, int* rowTable, float* b, float* c, int ldc, bool add)
     {
-        // Rows past the last read row 0's floats (any finite run would do: their sums are not stored).
-        float* a0 = a + rowTable[0], a1 = rows > 1 ? a + rowTable[1] : a0, a2 = rows > 2 ? a + rowTable[2] : a0, a3 = rows > 3 ? a + rowTable[3] : a0;
+        // The row table is padded to whole 12-row tiles (offset 0, as the 12-row kernel reads them): rows past the last
+        // read real floats whose sums are not stored.
+        float* a0 = a + rowTable[0], a1 = a + rowTable[1], a2 = a + rowTable[2], a3 = a + rowTable[3];
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default;
         for (int p = 0; p < kc; p++)
