@@ -37,7 +37,8 @@ public static partial class Conv2d
     /// <summary>
     /// One sample's group: builds its planes and output-gradient panels, then dWᵀ (+)= planes-rows · panels into
     /// <paramref name="sums"/> [DepthRows × OutColumns] (overwritten when <paramref name="first"/>), on
-    /// <paramref name="lanes"/> threads splitting the Depth rows.
+    /// <paramref name="lanes"/> threads splitting the Depth rows. Only rows [0, Depth) are sums: a last tile of 1–4 real
+    /// rows leaves the padding rows after it unwritten, and <see cref="WeightsFromImplicitSums"/> reads none of them.
     /// </summary>
     internal static unsafe void ImplicitWeightSample(in Geometry g, in ImplicitPlan plan, in ImplicitGradientSizes sizes, float* x,
         float* dy, float* planes, float* panels, int* rows, float* sums, bool first, int lanes)
