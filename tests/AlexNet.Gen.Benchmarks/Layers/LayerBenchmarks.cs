@@ -1,4 +1,5 @@
 using System;
+using AlexNet.Gen.Benchmarks.Machine;
 using AlexNet.Gen.Kernels;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
@@ -41,6 +42,11 @@ public class ConvLayerBenchmarks
     [Benchmark]
     public void Forward() => _runner.Forward();
 
+    /// <summary>The FMA probe again, between this layer's two passes (BenchmarkDotNet runs a layer's cases in declaration
+    /// order): the peak the shared machine gave within the same minute.</summary>
+    [Benchmark]
+    public void AdjacentFmaPeak() => FmaProbe.Run(BenchJobs.Threads, FmaProbe.HardwareWidth);
+
     /// <summary>Weight, bias and (except for a first layer, as in the networks) input gradients.</summary>
     [Benchmark]
     public void Backward() => _runner.Backward();
@@ -52,6 +58,7 @@ public class ConvLayerBenchmarks
         return benchmark.Descriptor.WorkloadMethod.Name switch
         {
             nameof(Forward) => forward,
+            nameof(AdjacentFmaPeak) => FmaProbe.Flops(BenchJobs.Threads, FmaProbe.HardwareWidth),
             nameof(Backward) => runner.FirstLayer ? forward : 2 * forward,
             _ => double.NaN,
         };
@@ -188,6 +195,10 @@ public class DenseAndGemmBenchmarks
     public void Gemm1024()
         => Gemm.Multiply(false, false, GemmSize, GemmSize, GemmSize, _a, GemmSize, _b, GemmSize, _c, GemmSize, false, _workspace);
 
+    /// <summary>The FMA probe on as many threads, right after the GEMM (see <see cref="ConvLayerBenchmarks.AdjacentFmaPeak"/>).</summary>
+    [Benchmark]
+    public void AdjacentFmaPeak() => FmaProbe.Run(Threads, FmaProbe.HardwareWidth);
+
     public static double Flops(BenchmarkCase benchmark)
     {
         double fc6 = 2.0 * AlexNetFc6.InFeatures * AlexNetFc6.OutFeatures;
@@ -197,6 +208,7 @@ public class DenseAndGemmBenchmarks
             nameof(DenseForwardBatch64) => fc6 * Batch,
             nameof(DenseBackwardBatch64) => 2 * fc6 * Batch,
             nameof(Gemm1024) => 2.0 * GemmSize * GemmSize * GemmSize,
+            nameof(AdjacentFmaPeak) => FmaProbe.Flops((int)benchmark.Parameters[nameof(Threads)], FmaProbe.HardwareWidth),
             _ => double.NaN,
         };
     }

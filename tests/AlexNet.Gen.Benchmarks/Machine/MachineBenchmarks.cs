@@ -15,12 +15,6 @@ namespace AlexNet.Gen.Benchmarks.Machine;
 [Config(typeof(KernelBenchmarkConfig))]
 public class MachineBenchmarks
 {
-    /// <summary>FMA steps per thread per call: ~1.6 GFLOP per thread at 8 lanes, tens of milliseconds.</summary>
-    public const int FmaSteps = 1 << 23;
-
-    /// <summary>Independent accumulators: more than FMA latency × FMA ports (4 × 2 on current x86), so the pipes never wait.</summary>
-    public const int Accumulators = 12;
-
     /// <summary>256 MiB of floats: far beyond any last-level cache.</summary>
     public const int ArrayLength = 64 << 20;
 
@@ -41,11 +35,11 @@ public class MachineBenchmarks
 
     /// <summary>Vector256 FMAs: 8 lanes × 2 FLOPs each.</summary>
     [Benchmark]
-    public void FmaPeakVector256() => StaticParallel.For(Threads, Threads, new Fma256Body());
+    public void FmaPeakVector256() => FmaProbe.Run(Threads, 8);
 
     /// <summary>Vector512 FMAs: 16 lanes × 2 FLOPs each (only where Vector512 is hardware accelerated).</summary>
     [Benchmark]
-    public void FmaPeakVector512() => StaticParallel.For(Threads, Threads, new Fma512Body());
+    public void FmaPeakVector512() => FmaProbe.Run(Threads, 16);
 
     /// <summary>Sum of the 256 MiB array, split over the threads.</summary>
     [Benchmark]
@@ -58,70 +52,16 @@ public class MachineBenchmarks
     public static double Flops(BenchmarkCase benchmark)
     {
         int threads = (int)benchmark.Parameters[nameof(Threads)];
-        double perStep = benchmark.Descriptor.WorkloadMethod.Name switch
+        return benchmark.Descriptor.WorkloadMethod.Name switch
         {
-            nameof(FmaPeakVector256) => Accumulators * 8 * 2,
-            nameof(FmaPeakVector512) => Accumulators * 16 * 2,
+            nameof(FmaPeakVector256) => FmaProbe.Flops(threads, 8),
+            nameof(FmaPeakVector512) => FmaProbe.Flops(threads, 16),
             _ => double.NaN,
         };
-        return perStep * FmaSteps * threads;
     }
 
     public static double Bytes(BenchmarkCase benchmark)
         => benchmark.Descriptor.WorkloadMethod.Name == nameof(ReadBandwidth) ? ArrayLength * (double)sizeof(float) : double.NaN;
-
-    private struct Fma256Body : IParallelBody
-    {
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public readonly void Run(int start, int end)
-        {
-            for (int t = start; t < end; t++)
-            {
-                // acc ← acc·a + b converges to b/(1 − a): finite, never denormal.
-                var a = Vector256.Create(0.999f);
-                var b = Vector256.Create(1e-3f);
-                Vector256<float> c0 = Vector256.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-                Vector256<float> c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-                for (int i = 0; i < FmaSteps; i++)
-                {
-                    c0 = Vector256.FusedMultiplyAdd(c0, a, b); c1 = Vector256.FusedMultiplyAdd(c1, a, b);
-                    c2 = Vector256.FusedMultiplyAdd(c2, a, b); c3 = Vector256.FusedMultiplyAdd(c3, a, b);
-                    c4 = Vector256.FusedMultiplyAdd(c4, a, b); c5 = Vector256.FusedMultiplyAdd(c5, a, b);
-                    c6 = Vector256.FusedMultiplyAdd(c6, a, b); c7 = Vector256.FusedMultiplyAdd(c7, a, b);
-                    c8 = Vector256.FusedMultiplyAdd(c8, a, b); c9 = Vector256.FusedMultiplyAdd(c9, a, b);
-                    c10 = Vector256.FusedMultiplyAdd(c10, a, b); c11 = Vector256.FusedMultiplyAdd(c11, a, b);
-                }
-                var sum = ((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11));
-                sum.CopyTo(Sink, t * 16);
-            }
-        }
-    }
-
-    private struct Fma512Body : IParallelBody
-    {
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public readonly void Run(int start, int end)
-        {
-            for (int t = start; t < end; t++)
-            {
-                var a = Vector512.Create(0.999f);
-                var b = Vector512.Create(1e-3f);
-                Vector512<float> c0 = Vector512.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-                Vector512<float> c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-                for (int i = 0; i < FmaSteps; i++)
-                {
-                    c0 = Vector512.FusedMultiplyAdd(c0, a, b); c1 = Vector512.FusedMultiplyAdd(c1, a, b);
-                    c2 = Vector512.FusedMultiplyAdd(c2, a, b); c3 = Vector512.FusedMultiplyAdd(c3, a, b);
-                    c4 = Vector512.FusedMultiplyAdd(c4, a, b); c5 = Vector512.FusedMultiplyAdd(c5, a, b);
-                    c6 = Vector512.FusedMultiplyAdd(c6, a, b); c7 = Vector512.FusedMultiplyAdd(c7, a, b);
-                    c8 = Vector512.FusedMultiplyAdd(c8, a, b); c9 = Vector512.FusedMultiplyAdd(c9, a, b);
-                    c10 = Vector512.FusedMultiplyAdd(c10, a, b); c11 = Vector512.FusedMultiplyAdd(c11, a, b);
-                }
-                var sum = ((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11));
-                sum.CopyTo(Sink, t * 16);
-            }
-        }
-    }
 
     private unsafe struct SumBody : IParallelBody
     {
