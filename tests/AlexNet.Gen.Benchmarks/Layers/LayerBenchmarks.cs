@@ -29,7 +29,7 @@ public class ConvLayerBenchmarks
     [ParamsAllValues]
     public ConvLayer Layer { get; set; }
 
-    [GlobalSetup]
+    [GlobalSetup(Targets = new[] { nameof(Forward), nameof(Backward) })]
     public void Setup()
     {
         StaticParallel.ThreadCount = BenchJobs.Threads;
@@ -41,6 +41,10 @@ public class ConvLayerBenchmarks
 
     [Benchmark]
     public void Forward() => _runner.Forward();
+
+    /// <summary>The probe needs only the thread count, not the layer's buffers.</summary>
+    [GlobalSetup(Target = nameof(AdjacentFmaPeak))]
+    public void ProbeSetup() => StaticParallel.ThreadCount = BenchJobs.Threads;
 
     /// <summary>The FMA probe again, between this layer's two passes (BenchmarkDotNet runs a layer's cases in declaration
     /// order): the peak the shared machine gave within the same minute.</summary>
