@@ -27,16 +27,31 @@ public sealed class Workspace
         return ref _caches[key];
     }
 
+    /// <summary>
+    /// Floats after every buffer that nothing touches (address space only: the pages are never written, so never backed).
+    /// The pinned buffers lie back to back, and a lane's region that began right after memory the other core was using ran
+    /// slow: the compact conv3's backward pass, whose first lane writes 1.2 MB of flipped weights at the start of its buffer,
+    /// took 105–150 µs for that against 62–65 µs on the second lane, whichever thread wrote there, when the buffer followed
+    /// the chunk partials the other lane writes (a lone weight transform, too, when its buffer followed the weights both
+    /// cores read: 110 against 63 µs). 64 KB between them made the two equal, 16 KB did not; this is the lanes' own gap
+    /// (Conv2d.LaneStride).
+    /// </summary>
+    internal const int TrailingGap = 1 << 18;
+
     /// <summary>A buffer of at least <paramref name="length"/> floats for <paramref name="slot"/>; contents are unspecified.</summary>
     public Span<float> Get(int slot, int length)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
         if ((uint)slot >= (uint)_slots.Length)
             Array.Resize(ref _slots, Math.Max(slot + 1, _slots.Length * 2));
         ref float[] buffer = ref _slots[slot];
-        if (buffer is null || buffer.Length < length)
-            buffer = GC.AllocateUninitializedArray<float>(length, pinned: true);
+        if (buffer is null || buffer.Length - TrailingGap < length)
+            buffer = GC.AllocateUninitializedArray<float>(checked(length + TrailingGap), pinned: true);
         return buffer.AsSpan(0, length);
     }
+
+    /// <summary>Floats usable in <paramref name="slot"/>'s buffer (the largest length asked for so far; 0 before any).</summary>
+    internal int Capacity(int slot) => (uint)slot < (uint)_slots.Length && _slots[slot] is { } buffer ? buffer.Length - TrailingGap : 0;
 
     /// <summary>The array behind <paramref name="slot"/> (for kernels that need stable addresses across threads).</summary>
     public float[] GetArray(int slot, int length)

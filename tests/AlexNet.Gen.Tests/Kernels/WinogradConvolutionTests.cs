@@ -368,18 +368,18 @@ public sealed class WinogradConvolutionTests : IDisposable
             if (!Conv2d.UsesWinograd(g, batch) || !Conv2d.UsesWinogradWeightGradient(g, batch))
             {
                 // No AVX2 (the scalar run): im2col and col2im, and no Winograd products.
-                Assert.True(workspace.GetArray(Gemm.SlotWinogradProducts, 0).Length <= 1, $"{threads} threads: Winograd products allocated");
+                Assert.True(workspace.Capacity(Gemm.SlotWinogradProducts) <= 1, $"{threads} threads: Winograd products allocated");
                 continue;
             }
-            Assert.True(workspace.GetArray(Gemm.SlotColumns, 0).Length <= 1, $"{threads} threads: im2col columns allocated");
-            Assert.True(workspace.GetArray(Gemm.SlotColumnGradient, 0).Length <= 1, $"{threads} threads: column gradients allocated");
+            Assert.True(workspace.Capacity(Gemm.SlotColumns) <= 1, $"{threads} threads: im2col columns allocated");
+            Assert.True(workspace.Capacity(Gemm.SlotColumnGradient) <= 1, $"{threads} threads: column gradients allocated");
             var plan = Conv2d.InputGradientPlan(g, batch);
-            Assert.Equal(threads * Conv2d.LaneStride(plan.Products, threads), workspace.GetArray(Gemm.SlotWinogradProducts, 0).Length);
+            Assert.Equal(threads * Conv2d.LaneStride(plan.Products, threads), workspace.Capacity(Gemm.SlotWinogradProducts));
             // Packed in one pass, the flipped weights are each lane's own on two threads (one copy on one thread).
             var gt = Conv2d.InputGradientGeometry(g);
             int packed = Conv2d.PackedTransformedWeightsSize(gt, plan);
             if (Conv2d.PacksWeightPanelsDirectly(gt))
-                Assert.Equal(threads == 1 ? packed : threads * Conv2d.LaneStride(packed, threads), workspace.GetArray(Gemm.SlotWinogradPackedWeights, 0).Length);
+                Assert.Equal(threads == 1 ? packed : threads * Conv2d.LaneStride(packed, threads), workspace.Capacity(Gemm.SlotWinogradPackedWeights));
         }
     }
 
