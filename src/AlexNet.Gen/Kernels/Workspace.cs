@@ -4,7 +4,8 @@ namespace AlexNet.Gen.Kernels;
 
 /// <summary>
 /// Scratch memory that kernels borrow (im2col panels, packed weights, partial sums). Each generated model owns
-/// one; buffers grow on first use and are kept, so repeated calls at the same batch size allocate nothing.
+/// one; buffers grow on first use and are kept, so repeated calls at the same batch size allocate nothing. Each buffer is
+/// followed by <see cref="TrailingGap"/> floats of address space that nothing touches.
 /// It also holds what a layer keeps across calls: a Winograd convolution's transformed weights packed for the GEMM, one
 /// set per tile size its batches have used (1.4–4× the layer's weights each), and a copy of the weights they were made
 /// from (rebuilt when the weights change).
@@ -33,8 +34,8 @@ public sealed class Workspace
     /// slow: the compact conv3's backward pass, whose first lane writes 1.2 MB of flipped weights at the start of its buffer,
     /// took 105–150 µs for that against 62–65 µs on the second lane, whichever thread wrote there, when the buffer followed
     /// the chunk partials the other lane writes (a lone weight transform, too, when its buffer followed the weights both
-    /// cores read: 110 against 63 µs). 64 KB between them made the two equal, 16 KB did not; this is the lanes' own gap
-    /// (Conv2d.LaneStride).
+    /// cores read: 110 against 63 µs). 64 KB between them made the two equal, 16 KB did not; 1 MB is also the gap between
+    /// the lanes' regions within a buffer (Conv2d.LaneStride).
     /// </summary>
     internal const int TrailingGap = 1 << 18;
 
