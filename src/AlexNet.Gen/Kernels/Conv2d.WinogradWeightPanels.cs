@@ -93,8 +93,9 @@ public static partial class Conv2d
                     // (27 gathers had taken twice as long). Tap (i, j) of the transformed layer is the original's
                     // (2 − i, 2 − j) when flipped (TapOffset): the transposes then store taps 0–7 to w[8] … w[1], tap 8 goes
                     // to w[0] (copying them over in a second loop, a branch per tap, had made the transform 7–20 % slower).
-                    if (Flipped) GatherTaps(at, step, rowStride, lowRows, highRows, w, first: 8, direction: -1, last: 0);
-                    else GatherTaps(at, step, rowStride, lowRows, highRows, w, first: 0, direction: 1, last: 8);
+                    // Two calls with constant arguments, so each inlined copy stores to fixed slots.
+                    if (Flipped) GatherTaps(at, step, rowStride, lowRows, highRows, w, flipped: true);
+                    else GatherTaps(at, step, rowStride, lowRows, highRows, w, flipped: false);
                 }
                 else
                 {
@@ -135,13 +136,13 @@ public static partial class Conv2d
 
         /// <summary>
         /// The 27 tap vectors of a full column pair from their rows at <paramref name="at"/> (9 of rows 0–7 of column c, 9 of
-        /// column c + 1, 9 of rows 8–11 of both): tap q (q &lt; 8) of each nine to w[<paramref name="first"/> + q ·
-        /// <paramref name="direction"/>], tap 8 to w[<paramref name="last"/>].
+        /// column c + 1, 9 of rows 8–11 of both): tap e of each nine to w[e], or to w[8 − e] when <paramref name="flipped"/>.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void GatherTaps(float* at, int step, int rowStride, Vector256<int> lowRows, Vector256<int> highRows,
-            Vector256<float>* w, int first, int direction, int last)
+            Vector256<float>* w, bool flipped)
         {
+            int first = flipped ? 8 : 0, direction = flipped ? -1 : 1, last = 8 - first;
             float* at1 = at + step;
             Transpose8(at, at + rowStride, at + 2 * rowStride, at + 3 * rowStride, at + 4 * rowStride, at + 5 * rowStride,
                 at + 6 * rowStride, at + 7 * rowStride, w + first, direction);

@@ -110,7 +110,7 @@ public static partial class Conv2d
     /// </summary>
     internal static int LaneStride(int floats, int lanes) => lanes > 1 && floats > 0 ? checked(floats + LaneGap) : floats;
 
-    private const int LaneGap = 1 << 18;
+    private const int LaneGap = Workspace.TrailingGap;
 
     /// <summary>Whole samples per lane when that balances; else samples in turn with a parallel GEMM.</summary>
     private static bool SplitsSamples(int batch)
