@@ -417,6 +417,7 @@ public static partial class Conv2d
         {
             float* dst = Out.At(c, t0);
             if (source.Gathers) RunGathered(source, c, dst);
+            else if (source.Halves) Transform(source.HalvesInChannel(In.ChannelCopy(c)), In.Patch, dst, Out.Plane);
             else if (source.Split) Transform(source.SplitInChannel(In.ChannelCopy(c)), In.Patch, dst, Out.Plane);
             else Transform(source.InChannel(In.ChannelCopy(c)), In.Patch, dst, Out.Plane);
             Out.Complete(c, t0);

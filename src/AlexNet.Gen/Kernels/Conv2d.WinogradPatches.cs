@@ -299,7 +299,7 @@ public static partial class Conv2d
     /// </summary>
     private unsafe struct PatchSource
     {
-        public bool Gathers, Split;
+        public bool Gathers, Split, Halves;
         public nint Base0, Base1;
         public Vector256<float> Mask0, Mask1;
 
@@ -326,6 +326,8 @@ public static partial class Conv2d
             source.Base0 = base0;
             source.Base1 = base1;
             source.Split = runs > 1 || run[7] < 0;
+            // Two runs of four (maps 4 tiles wide): each half a plain 128-bit load.
+            source.Halves = HalfLoads && runs == 2 && run[3] == 0 && run[4] == 1 && run[7] == 1;
             if (source.Split)
             {
                 Vector256<int> lanes = Vector256.Load(run);
@@ -353,6 +355,10 @@ public static partial class Conv2d
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly OneRun InChannel(float* pc) => new(pc + Base0);
 
+        /// <summary>The loads of a <see cref="Halves"/> source in the channel copy at pc (lanes 4–7 of Base1 are its tiles' first).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly HalfRuns HalvesInChannel(float* pc) => new(pc + Base0, pc + Base1 + 4);
+
         /// <summary>The loads of a <see cref="Split"/> source in the channel copy at pc.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly TwoRuns SplitInChannel(float* pc) => new(pc + Base0, pc + Base1, Mask0, Mask1);
@@ -377,6 +383,16 @@ public static partial class Conv2d
     }
 
     /// <summary>8 tiles in two runs (a tile row's end and the next's start, or tiles past the end): two masked loads.</summary>
+    /// <summary>Test switch for <see cref="PatchSource.Halves"/>.</summary>
+    internal static bool HalfLoads = true;
+
+    /// <summary>8 tiles in two runs of four: two 128-bit loads, no masks.</summary>
+    private readonly unsafe struct HalfRuns(float* first, float* second) : IPatchLoad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> At(nint offset) => Vector256.Create(Vector128.Load(first + offset), Vector128.Load(second + offset));
+    }
+
     private readonly unsafe struct TwoRuns(float* first, float* second, Vector256<float> firstLanes, Vector256<float> secondLanes) : IPatchLoad
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -523,6 +523,26 @@ public sealed class WinogradConvolutionTests : IDisposable
         }
     }
 
+    /// <summary>8 tiles in two runs of four (maps 4 tiles wide: W11's 7-wide output, W2's 8-wide input gradient, on 2×2
+    /// tiles) read by two 128-bit loads or by two masked loads give the same bits.</summary>
+    [Theory]
+    [InlineData("W11", 4)]
+    [InlineData("W11", 6)]
+    [InlineData("W2", 5)]
+    public void HalfRowLoadsGiveTheSameBits(string config, int batch)
+    {
+        bool saved = Conv2d.HalfLoads;
+        try
+        {
+            var loads = new SameBitsCheck(batch, (on, compute) => { Conv2d.HalfLoads = on; compute(); }, expectWinograd: true);
+            WithTile4(false, () => Dispatch(config, loads));
+        }
+        finally
+        {
+            Conv2d.HalfLoads = saved;
+        }
+    }
+
     /// <summary>The input gradient's flipped transformed weights packed whole once or packed by each GEMM as it goes (over
     /// <see cref="Conv2d.WholePackedWeightsLimit"/>) give the same bits.</summary>
     [Theory]
